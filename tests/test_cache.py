@@ -1,0 +1,58 @@
+import dataclasses
+
+import numpy as np
+import pytest
+
+from vaebook.cache import CacheError, TrainConfig, cache_key, train_or_load
+
+
+@pytest.fixture(scope="module")
+def small(mnist):
+    return dataclasses.replace(mnist, x_train=mnist.x_train[:600], y_train=mnist.y_train[:600])
+
+
+CONFIG = TrainConfig(arch="mlp", latent_dim=2, epochs=1, hidden=(32,))
+
+
+def test_trains_once_then_loads(small, tmp_path, capsys):
+    first = train_or_load(CONFIG, small, tmp_path, verbose=0)
+    second = train_or_load(CONFIG, small, tmp_path, verbose=1)
+    assert first.trained_now and not second.trained_now
+    assert "from the cache" in capsys.readouterr().out
+    assert second.history["val_loss"] == first.history["val_loss"]
+    x = small.x_test[:5]
+    np.testing.assert_array_equal(first.vae.reconstruct(x), second.vae.reconstruct(x))
+    assert len(list(tmp_path.glob("*.keras"))) == 1
+
+
+def test_key_depends_on_config_and_data(small, mnist):
+    keys = {
+        cache_key(CONFIG, small),
+        cache_key(dataclasses.replace(CONFIG, beta=2.0), small),
+        cache_key(dataclasses.replace(CONFIG, seed=1), small),
+        cache_key(CONFIG, mnist),
+        cache_key(CONFIG, dataclasses.replace(small, source="full")),
+        cache_key(CONFIG, dataclasses.replace(small, binarization="fixed")),
+    }
+    assert len(keys) == 6
+
+
+def test_exclude_digit_trains_without_it(small, tmp_path):
+    out = train_or_load(dataclasses.replace(CONFIG, exclude_digit=3), small, tmp_path, verbose=0)
+    assert out.trained_now
+    assert train_or_load(CONFIG, small, tmp_path, verbose=0).path != out.path
+
+
+def test_corrupt_cache_names_the_file_and_the_fix(small, tmp_path):
+    entry = train_or_load(CONFIG, small, tmp_path, verbose=0)
+    entry.path.write_bytes(b"\x00garbage")
+    with pytest.raises(CacheError, match=rf"{entry.path.name} is corrupt.*Delete .*retrain=True"):
+        train_or_load(CONFIG, small, tmp_path, verbose=0)
+    fixed = train_or_load(CONFIG, small, tmp_path, verbose=0, retrain=True)
+    assert fixed.trained_now
+
+
+@pytest.mark.parametrize("bad", [dict(latent_dim=0), dict(epochs=0), dict(exclude_digit=12)])
+def test_bad_config(bad):
+    with pytest.raises(ValueError):
+        TrainConfig(**bad)

@@ -1,0 +1,119 @@
+import numpy as np
+import pytest
+
+import vaebook.data as data_mod
+from vaebook.data import binarize, check_images, load_mnist
+
+
+def test_bundled_is_real_stratified_mnist(mnist):
+    assert mnist.source == "bundled"
+    assert mnist.x_train.shape == (4000, 28, 28, 1) and mnist.x_test.shape == (1000, 28, 28, 1)
+    assert mnist.x_train.dtype == np.float32
+    assert mnist.x_train.min() == 0.0 and mnist.x_train.max() == 1.0
+    assert np.bincount(mnist.y_train).tolist() == [400] * 10
+    assert np.bincount(mnist.y_test).tolist() == [100] * 10
+    # Real digits: grey levels, mostly-black background, about 19% ink as in MNIST.
+    assert len(np.unique(mnist.x_train)) > 200
+    assert 0.10 < mnist.x_train.mean() < 0.16
+
+
+def test_split_is_fixed_and_disjoint(mnist):
+    again = load_mnist("bundled", verbose=False)
+    np.testing.assert_array_equal(again.x_test, mnist.x_test)
+    train_rows = {row.tobytes() for row in mnist.x_train.reshape(len(mnist.x_train), -1)}
+    assert not any(row.tobytes() in train_rows for row in mnist.x_test.reshape(len(mnist.x_test), -1))
+
+
+def test_environment_variable_chooses_source(monkeypatch, capsys):
+    monkeypatch.setenv("VAEBOOK_DATA", "bundled")
+    data = load_mnist()
+    assert data.source == "bundled"
+    assert "bundled MNIST subset" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("where", ["argument", "environment"])
+def test_unknown_source_names_problem_and_fix(monkeypatch, where):
+    if where == "argument":
+        call = lambda: load_mnist("fashion")  # noqa: E731
+    else:
+        monkeypatch.setenv("VAEBOOK_DATA", "fashion")
+        call = load_mnist
+    with pytest.raises(ValueError, match=r"Unknown MNIST source 'fashion'.*full, bundled, auto"):
+        call()
+
+
+def _offline():
+    raise Exception("URL fetch failure: Name or service not known")
+
+
+def test_auto_falls_back_to_bundled_with_one_line(monkeypatch, capsys):
+    monkeypatch.setattr(data_mod, "_load_full", _offline)
+    data = load_mnist("auto")
+    out = capsys.readouterr().out.splitlines()
+    assert data.source == "bundled"
+    assert out[0] == "Full MNIST could not be downloaded (Exception); using the bundled 5,000-digit subset."
+    assert out[1].startswith("data: bundled MNIST subset")
+
+
+def test_full_without_network_says_how_to_fix(monkeypatch):
+    monkeypatch.setattr(data_mod, "_load_full", _offline)
+    with pytest.raises(RuntimeError, match="VAEBOOK_DATA=bundled"):
+        load_mnist("full")
+
+
+def test_full_source_is_scaled_and_shaped_like_bundled(monkeypatch):
+    fake = (np.full((3, 28, 28), 255, np.uint8), np.arange(3)), (np.zeros((2, 28, 28), np.uint8), np.arange(2))
+    monkeypatch.setattr("keras.datasets.mnist.load_data", lambda: fake)
+    data = load_mnist("full", verbose=False)
+    assert data.source == "full" and data.x_train.shape == (3, 28, 28, 1)
+    assert data.x_train.max() == 1.0 and data.x_test.max() == 0.0
+
+
+def test_fixed_binarization_is_bernoulli_and_repeatable(mnist):
+    data = load_mnist("bundled", binarization="fixed", seed=3, verbose=False)
+    assert set(np.unique(data.x_train)) == {0.0, 1.0}
+    # Stochastic binarization keeps the expected intensity: E[x_bin] = x.
+    assert abs(data.x_train.mean() - mnist.x_train.mean()) < 0.002
+    np.testing.assert_array_equal(data.x_train, load_mnist("bundled", "fixed", seed=3, verbose=False).x_train)
+    assert not np.array_equal(data.x_train, load_mnist("bundled", "fixed", seed=4, verbose=False).x_train)
+
+
+def test_dynamic_binarization_keeps_train_grey_and_test_binary(mnist):
+    data = load_mnist("bundled", binarization="dynamic", verbose=False)
+    np.testing.assert_array_equal(data.x_train, mnist.x_train)
+    assert set(np.unique(data.x_test)) == {0.0, 1.0}
+
+
+def test_unknown_binarization():
+    with pytest.raises(ValueError, match="Unknown binarization 'threshold'"):
+        load_mnist("bundled", binarization="threshold", verbose=False)
+
+
+def test_binarize_threshold_free():
+    x = np.full((2000, 28, 28, 1), 0.25, np.float32)
+    assert abs(binarize(x).mean() - 0.25) < 0.002
+
+
+@pytest.mark.parametrize(
+    "bad, message",
+    [
+        (np.zeros((4, 32, 32, 1)), r"shape \(4, 32, 32, 1\)"),
+        (np.zeros((28, 28)), r"shape \(28, 28\).*pass x\[None\]"),
+        (np.zeros((4, 28, 28, 3)), r"shape \(4, 28, 28, 3\)"),
+        (np.zeros((0, 28, 28, 1)), "empty"),
+        (np.full((2, 28, 28, 1), np.nan), "NaN or inf"),
+        (np.full((2, 28, 28, 1), np.inf), "NaN or inf"),
+        (np.full((2, 28, 28, 1), 255.0), r"values in \[255, 255\].*divide by 255"),
+        (np.full((2, 28, 28, 1), -0.5), r"values in \[-0.5, -0.5\]"),
+        (np.array([["a"] * 784]), "numeric"),
+    ],
+)
+def test_check_images_rejects_bad_input(bad, message):
+    with pytest.raises(ValueError, match=message):
+        check_images(bad)
+
+
+def test_check_images_accepts_common_layouts():
+    for x in (np.zeros((2, 784)), np.zeros((2, 28, 28)), np.zeros((2, 28, 28, 1), np.uint8)):
+        out = check_images(x)
+        assert out.shape == (2, 28, 28, 1) and out.dtype == np.float32

@@ -1,0 +1,90 @@
+import numpy as np
+import pytest
+
+from vaebook.evaluate import dataset_elbo, elbo_per_example, importance_log_likelihood
+from vaebook.linear_gaussian import build_linear_vae, fit_ppca
+
+
+@pytest.fixture(scope="module")
+def ppca(mnist):
+    """PPCA fitted to real digits, with an encoder three times too wide so the ELBO has a clear gap."""
+    model = fit_ppca(mnist.x_train, latent_dim=2, seed=0)
+    layer = model.encoder.get_layer("z_log_var")
+    kernel, bias = layer.get_weights()
+    layer.set_weights([kernel, bias + np.log(3.0)])
+    return model
+
+
+def test_exact_marginal_matches_dense_gaussian(ppca, mnist):
+    x = mnist.x_test[:5].reshape(5, -1).astype(np.float64)
+    w, b, s2 = ppca.parameters()
+    cov = w.T @ w + s2 * np.eye(784)
+    chol = np.linalg.cholesky(cov)
+    sol = np.linalg.solve(chol, (x - b).T)
+    dense = -0.5 * (784 * np.log(2 * np.pi) + 2 * np.log(np.diag(chol)).sum() + (sol**2).sum(axis=0))
+    np.testing.assert_allclose(ppca.exact_log_marginal(mnist.x_test[:5]), dense, rtol=1e-9)
+
+
+def test_importance_estimate_converges_to_exact_and_elbo_stays_below(ppca, mnist):
+    x = mnist.x_test[:100]
+    exact = ppca.exact_log_marginal(x).mean()
+    elbo = dataset_elbo(ppca, x, samples=200)
+    assert elbo < exact - 0.5  # the gap is real, not noise
+    errors = [abs(importance_log_likelihood(ppca, x, k=k).mean() - exact) for k in (1, 10, 100, 2000)]
+    assert errors[0] > 0.5
+    assert errors == sorted(errors, reverse=True)
+    assert errors[-1] < 0.02
+
+
+def test_estimate_is_above_elbo_and_tightens_with_k(trained, mnist):
+    vae, _ = trained
+    x = mnist.x_test[:100]
+    elbo = dataset_elbo(vae, x, samples=20)
+    ks = [1, 10, 100, 1000]
+    estimates = [importance_log_likelihood(vae, x, k=k).mean() for k in ks]
+    assert estimates[0] == pytest.approx(elbo, abs=1.0)  # k = 1 is an unbiased ELBO estimate
+    assert all(b > a for a, b in zip(estimates, estimates[1:]))
+    assert estimates[-1] > elbo + 0.5
+
+
+def test_estimate_is_chunked(trained, mnist):
+    vae, _ = trained
+    sizes = []
+    original = type(vae).log_likelihood
+
+    def spy(self, x, z):
+        sizes.append(int(np.prod(z.shape[:-1])))
+        return original(self, x, z)
+
+    type(vae).log_likelihood = spy
+    try:
+        out = importance_log_likelihood(vae, mnist.x_test[:7], k=5000, max_decoded=700)
+    finally:
+        type(vae).log_likelihood = original
+    assert out.shape == (7,) and np.all(np.isfinite(out))
+    assert max(sizes) <= 700 and sum(sizes) == 7 * 5000
+
+
+def test_elbo_is_per_example_and_seeded(trained, mnist):
+    vae, _ = trained
+    a = elbo_per_example(vae, mnist.x_test[:50], seed=1)
+    assert a.shape == (50,) and np.all(a < 0)
+    np.testing.assert_array_equal(a, elbo_per_example(vae, mnist.x_test[:50], seed=1))
+
+
+def test_bad_arguments(trained, mnist):
+    vae, _ = trained
+    with pytest.raises(ValueError, match="k must be a whole number >= 1"):
+        importance_log_likelihood(vae, mnist.x_test[:2], k=0)
+    with pytest.raises(ValueError, match="NaN or inf"):
+        dataset_elbo(vae, np.full((2, 28, 28, 1), np.nan))
+
+
+def test_linear_vae_trains_towards_exact_likelihood(mnist):
+    model = build_linear_vae(latent_dim=2, seed=0, learning_rate=3e-3)
+    x = mnist.x_train[:2000]
+    before = model.exact_log_marginal(mnist.x_test[:200]).mean()
+    model.fit(x, epochs=8, batch_size=100, verbose=0)
+    after = model.exact_log_marginal(mnist.x_test[:200]).mean()
+    assert after > before + 100
+    assert dataset_elbo(model, mnist.x_test[:200], samples=50) < after

@@ -1,0 +1,13 @@
+"""vaebook: the tested companion package of a notebook series on the Variational Autoencoder.
+
+Each notebook section maps to one module:
+
+- :mod:`vaebook.data`: MNIST, full or the bundled 5,000-digit subset, and binarization.
+- :mod:`vaebook.losses`: Gaussian KL, Bernoulli log-likelihood, per-example ELBO.
+- :mod:`vaebook.model`: the Keras 3 VAE (``Sampling`` layer, encoders, decoders, ``VAE``).
+- :mod:`vaebook.linear_gaussian`: a linear-Gaussian VAE whose log p(x) is exact.
+- :mod:`vaebook.evaluate`: dataset ELBO and the importance-sampled log-likelihood.
+- :mod:`vaebook.cache`: train a model once, load it afterwards.
+"""
+
+__version__ = "0.1.0"
