@@ -45,11 +45,48 @@ cmd_lab() {
   exec jupyter lab notebooks/01_history.ipynb "$@"
 }
 
+check_pairs() {
+  # Every notebook must equal what `jupytext --sync` makes of its pair.
+  local tmp
+  tmp=$(mktemp -d)
+  cp notebooks/*.ipynb notebooks/*.py pyproject.toml "$tmp"/
+  (cd "$tmp" && jupytext --quiet --sync ./*.ipynb)
+  local bad=0
+  for f in "$tmp"/*.ipynb "$tmp"/*.py; do
+    if ! cmp -s "$f" "notebooks/${f##*/}"; then
+      echo "notebooks/${f##*/} is out of sync with its pair: run 'jupytext --sync notebooks/*.ipynb'" >&2
+      bad=1
+    fi
+  done
+  rm -rf "$tmp"
+  return $bad
+}
+
+ensure_chromium() {
+  # The browser tests drive Debian's chromium through Playwright; no browser is downloaded.
+  if [ ! -x /usr/bin/chromium ]; then
+    echo "== installing Debian's chromium"
+    local sudo=""
+    [ "$(id -u)" -eq 0 ] || sudo="sudo"
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq chromium >/dev/null
+  fi
+}
+
 cmd_test() {
   ensure_env
   hermetic
   echo "== unit tests"
-  python -m pytest tests "$@"
+  python -m pytest tests --ignore=tests/browser "$@"
+  echo "== notebook pairs in sync"
+  check_pairs
+  echo "== notebooks, strict nbval"
+  python -m pytest --nbval notebooks --nbval-sanitize-with notebooks/sanitize.cfg -p no:cacheprovider "$@"
+  if [ -d tests/browser ]; then
+    echo "== widgets in a real browser"
+    ensure_chromium
+    python -m pytest tests/browser "$@"
+  fi
 }
 
 cmd_execute() {
