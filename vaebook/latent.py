@@ -1,0 +1,52 @@
+"""Walking the latent space: prior samples, quantile grids, interpolations, encoded test sets.
+
+Decoding is always batched: a whole grid or path goes through the decoder in one call
+(``VAE.decode``), never one ``predict`` per point.
+"""
+
+from __future__ import annotations
+
+from statistics import NormalDist
+
+import numpy as np
+
+from vaebook.model import check_latent_codes
+
+
+def prior_samples(n: int, latent_dim: int, seed: int = 0) -> np.ndarray:
+    """n codes z ~ p(z) = N(0, I), shape (n, latent_dim)."""
+    return np.random.default_rng(seed).standard_normal((n, latent_dim)).astype(np.float32)
+
+
+def quantile_values(n: int = 15, eps: float = 0.05) -> np.ndarray:
+    """n increasing values Phi^{-1}(p), p evenly spaced in [eps, 1 - eps]: the grid's axis coordinates."""
+    return np.array([NormalDist().inv_cdf(p) for p in np.linspace(eps, 1 - eps, n)], np.float32)
+
+
+def quantile_grid(n: int = 15, latent_dim: int = 2, dims=(0, 1), eps: float = 0.05) -> np.ndarray:
+    """An n x n grid of codes at Gaussian quantiles, row-major with z[dims[1]] decreasing down the rows.
+
+    Coordinates are Phi^{-1}(p) for p evenly spaced in [eps, 1 - eps], so each cell covers an
+    equal share of prior mass; the other latent dimensions are 0 (the prior mean).
+    Returns shape (n * n, latent_dim).
+    """
+    if n < 1:
+        raise ValueError(f"n must be >= 1, got {n}.")
+    if len(set(dims)) != 2 or not all(0 <= d < latent_dim for d in dims):
+        raise ValueError(f"dims must be two different dimensions below latent_dim={latent_dim}, got {dims}.")
+    values = quantile_values(n, eps)
+    ys, xs = np.meshgrid(values[::-1], values, indexing="ij")
+    z = np.zeros((n * n, latent_dim), np.float32)
+    z[:, dims[0]] = xs.ravel()
+    z[:, dims[1]] = ys.ravel()
+    return z
+
+
+def interpolate(z_start, z_end, steps: int = 10) -> np.ndarray:
+    """Codes on the straight line from z_start to z_end, both ends included: shape (steps, latent_dim)."""
+    z_start, z_end = np.asarray(z_start, np.float32), np.asarray(z_end, np.float32)
+    if z_start.shape != z_end.shape or z_start.ndim != 1:
+        raise ValueError(f"z_start and z_end must be two codes of one shape, got {z_start.shape} and {z_end.shape}.")
+    check_latent_codes(np.stack([z_start, z_end]), len(z_start))
+    t = np.linspace(0.0, 1.0, steps, dtype=np.float32)[:, None]
+    return (1 - t) * z_start + t * z_end

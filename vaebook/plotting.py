@@ -1,0 +1,93 @@
+"""Figures the notebooks share: latent scatters coloured by digit, image grids, training curves.
+
+Each function draws with matplotlib and returns the figure (or axes), so a notebook cell
+can end with it or with ``plt.show()``.
+"""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+DIGIT_COLORS = plt.get_cmap("tab10")
+
+
+def scatter_latent(means, labels, dims=(0, 1), ax=None, title="Encoder means of the test set", s=6):
+    """Scatter encoder means in two latent dimensions, one colour per digit, with a legend."""
+    means, labels = np.asarray(means), np.asarray(labels)
+    if len(means) != len(labels):
+        raise ValueError(f"{len(means)} codes but {len(labels)} labels; pass one label per code.")
+    if ax is None:
+        _, ax = plt.subplots(figsize=(6, 5.5))
+    for digit in np.unique(labels):
+        pts = means[labels == digit]
+        ax.scatter(pts[:, dims[0]], pts[:, dims[1]], s=s, color=DIGIT_COLORS(int(digit) % 10), label=str(digit))
+    ax.set_xlabel(f"z[{dims[0]}]")
+    ax.set_ylabel(f"z[{dims[1]}]")
+    ax.set_title(title)
+    ax.legend(title="digit", markerscale=3, loc="center left", bbox_to_anchor=(1.0, 0.5), frameon=False)
+    return ax
+
+
+def show_images(images, ncols=10, titles=None, suptitle=None, row_labels=None, size=1.0):
+    """Show 28x28 images (N, 28, 28[, 1]) in a grid, grey on white, without axes."""
+    images = np.asarray(images).reshape(-1, 28, 28)
+    nrows = int(np.ceil(len(images) / ncols))
+    fig, axes = plt.subplots(nrows, ncols, figsize=(ncols * size, nrows * size + (0.4 if suptitle else 0)), squeeze=False)
+    for i, ax in enumerate(axes.flat):
+        ax.set_xticks([])
+        ax.set_yticks([])
+        for spine in ax.spines.values():
+            spine.set_visible(False)
+        if i < len(images):
+            ax.imshow(images[i], cmap="gray_r", vmin=0, vmax=1)
+            if titles is not None:
+                ax.set_title(str(titles[i]), fontsize=8)
+    if row_labels is not None:
+        for ax, label in zip(axes[:, 0], row_labels):
+            ax.set_ylabel(label, fontsize=9)
+    if suptitle:
+        fig.suptitle(suptitle)
+    fig.tight_layout()
+    return fig
+
+
+def tile(images, nrows, ncols) -> np.ndarray:
+    """Tile (nrows * ncols, 28, 28[, 1]) images row-major into one (nrows*28, ncols*28) array."""
+    images = np.asarray(images).reshape(nrows, ncols, 28, 28)
+    return images.transpose(0, 2, 1, 3).reshape(nrows * 28, ncols * 28)
+
+
+def show_manifold(images, coords, dims=(0, 1), title="Decoded grid of latent codes"):
+    """Show an n x n grid of decoded codes (row-major, top row first, as ``latent.quantile_grid``).
+
+    ``coords`` are the n grid values per axis (increasing); ticks mark each cell's centre with
+    its latent coordinate, so unevenly spaced quantiles are labelled truthfully.
+    """
+    n = len(coords)
+    fig, ax = plt.subplots(figsize=(7, 7))
+    ax.imshow(tile(images, n, n), cmap="gray_r", vmin=0, vmax=1)
+    centres = np.arange(n) * 28 + 13.5
+    step = max(1, n // 7)
+    ax.set_xticks(centres[::step], [f"{c:.1f}" for c in coords[::step]])
+    ax.set_yticks(centres[::step], [f"{c:.1f}" for c in coords[::-1][::step]])
+    ax.set_xlabel(f"z[{dims[0]}]")
+    ax.set_ylabel(f"z[{dims[1]}]")
+    ax.set_title(title)
+    return fig
+
+
+def plot_history(history, terms=("loss", "reconstruction_loss", "kl_loss")):
+    """Training and validation curves, one panel per loss term, per image in nats."""
+    fig, axes = plt.subplots(1, len(terms), figsize=(4.2 * len(terms), 3.4))
+    for ax, term in zip(np.atleast_1d(axes), terms):
+        epochs = np.arange(1, len(history[term]) + 1)
+        ax.plot(epochs, history[term], label="train")
+        if f"val_{term}" in history:
+            ax.plot(epochs, history[f"val_{term}"], label="validation")
+        ax.set_title(term.replace("_", " "))
+        ax.set_xlabel("epoch")
+        ax.legend()
+    axes[0].set_ylabel("nats per image")
+    fig.tight_layout()
+    return fig
