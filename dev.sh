@@ -81,7 +81,7 @@ cmd_test() {
   echo "== notebook pairs in sync"
   check_pairs
   echo "== notebooks, strict nbval"
-  python -m pytest --nbval notebooks --nbval-sanitize-with notebooks/sanitize.cfg -p no:cacheprovider "$@"
+  python -m pytest --nbval --nbval-current-env notebooks --nbval-sanitize-with notebooks/sanitize.cfg -p no:cacheprovider "$@"
   if [ -d tests/browser ]; then
     echo "== widgets in a real browser"
     ensure_chromium

@@ -180,3 +180,12 @@ def test_dynamic_binarization_resamples_each_batch(mnist):
     assert not np.array_equal(a, b)
     assert abs(a.mean() - x.mean()) < 0.01
     assert vae.fit(x, epochs=1, verbose=0).history["loss"][0] > 0
+
+
+def test_steps_per_execution_does_not_change_training(mnist):
+    def weights(spe):
+        vae = build_vae("mlp", latent_dim=2, seed=2, hidden=(32,), steps_per_execution=spe)
+        vae.fit(mnist.x_train[:640], epochs=2, batch_size=128, verbose=0)
+        return np.concatenate([np.ravel(v) for v in vae.get_weights()])
+
+    np.testing.assert_array_equal(weights(1), weights(8))
