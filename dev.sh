@@ -3,6 +3,7 @@
 #   ./dev.sh lab       install everything and open the series in JupyterLab
 #   ./dev.sh test      install everything and run every test (what CI runs)
 #   ./dev.sh execute   re-execute every notebook in place, hermetically (bundled data, fixed seeds)
+#   ./dev.sh setup     only create or update the environment
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -42,7 +43,9 @@ hermetic() {
 cmd_lab() {
   ensure_env
   export TF_CPP_MIN_LOG_LEVEL=${TF_CPP_MIN_LOG_LEVEL:-2}
-  exec jupyter lab notebooks/01_history.ipynb "$@"
+  local extra=()
+  [ "$(id -u)" -ne 0 ] || extra+=(--allow-root)  # Jupyter refuses root without it (containers)
+  exec jupyter lab "${extra[@]}" notebooks/01_history.ipynb "$@"
 }
 
 check_pairs() {
@@ -103,5 +106,6 @@ case "${1:-}" in
   lab) shift; cmd_lab "$@" ;;
   test) shift; cmd_test "$@" ;;
   execute) shift; cmd_execute "$@" ;;
-  *) echo "usage: ./dev.sh lab | test | execute" >&2; exit 2 ;;
+  setup) ensure_env; echo "== $VENV is ready" ;;
+  *) echo "usage: ./dev.sh lab | test | execute | setup" >&2; exit 2 ;;
 esac

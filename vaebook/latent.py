@@ -20,7 +20,9 @@ def prior_samples(n: int, latent_dim: int, seed: int = 0) -> np.ndarray:
 
 def quantile_values(n: int = 15, eps: float = 0.05) -> np.ndarray:
     """n increasing values Phi^{-1}(p), p evenly spaced in [eps, 1 - eps]: the grid's axis coordinates."""
-    return np.array([NormalDist().inv_cdf(p) for p in np.linspace(eps, 1 - eps, n)], np.float32)
+    values = np.array([NormalDist().inv_cdf(p) for p in np.linspace(eps, 1 - eps, n)])
+    # Exactly symmetric about 0 (and exactly +0.0 in the middle for odd n), whatever the rounding of p.
+    return ((values - values[::-1]) / 2).astype(np.float32)
 
 
 def quantile_grid(n: int = 15, latent_dim: int = 2, dims=(0, 1), eps: float = 0.05) -> np.ndarray:
@@ -32,6 +34,8 @@ def quantile_grid(n: int = 15, latent_dim: int = 2, dims=(0, 1), eps: float = 0.
     """
     if n < 1:
         raise ValueError(f"n must be >= 1, got {n}.")
+    if not 0 < eps < 0.5:
+        raise ValueError(f"eps must be in (0, 0.5): the grid covers prior mass [eps, 1 - eps], got {eps}.")
     if len(set(dims)) != 2 or not all(0 <= d < latent_dim for d in dims):
         raise ValueError(f"dims must be two different dimensions below latent_dim={latent_dim}, got {dims}.")
     values = quantile_values(n, eps)
@@ -48,5 +52,7 @@ def interpolate(z_start, z_end, steps: int = 10) -> np.ndarray:
     if z_start.shape != z_end.shape or z_start.ndim != 1:
         raise ValueError(f"z_start and z_end must be two codes of one shape, got {z_start.shape} and {z_end.shape}.")
     check_latent_codes(np.stack([z_start, z_end]), len(z_start))
+    if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 2:
+        raise ValueError(f"steps must be a whole number >= 2 (both ends are included), got {steps!r}.")
     t = np.linspace(0.0, 1.0, steps, dtype=np.float32)[:, None]
     return (1 - t) * z_start + t * z_end

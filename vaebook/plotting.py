@@ -17,6 +17,11 @@ def scatter_latent(means, labels, dims=(0, 1), ax=None, title="Encoder means of 
     means, labels = np.asarray(means), np.asarray(labels)
     if len(means) != len(labels):
         raise ValueError(f"{len(means)} codes but {len(labels)} labels; pass one label per code.")
+    if means.ndim != 2 or len(set(dims)) != 2 or not all(0 <= d < means.shape[1] for d in dims):
+        raise ValueError(
+            f"means have shape {means.shape} and dims={tuple(dims)}; pass codes of shape (N, latent_dim) "
+            "and two different dimensions below latent_dim."
+        )
     if ax is None:
         _, ax = plt.subplots(figsize=(6, 5.5))
     for digit in np.unique(labels):
@@ -88,6 +93,17 @@ def plot_history(history, terms=("loss", "reconstruction_loss", "kl_loss")):
         ax.set_title(term.replace("_", " "))
         ax.set_xlabel("epoch")
         ax.legend()
-    axes[0].set_ylabel("nats per image")
+    np.atleast_1d(axes)[0].set_ylabel("nats per image")
     fig.tight_layout()
     return fig
+
+
+def plot_latent_path(codes, ax, dims=(0, 1), label="path", color="black"):
+    """Draw a path of latent codes (steps, latent_dim) on latent axes: a line, a dot per step, start and end marked."""
+    codes = np.asarray(codes)
+    if codes.ndim != 2 or len(codes) < 2:
+        raise ValueError(f"codes have shape {codes.shape}; pass at least two codes, shape (steps, latent_dim).")
+    x, y = codes[:, dims[0]], codes[:, dims[1]]
+    ax.plot(x, y, "-o", color=color, ms=3, lw=1, label=label)
+    ax.scatter(x[[0, -1]], y[[0, -1]], s=60, facecolors="none", edgecolors=color, linewidths=1.5)
+    return ax

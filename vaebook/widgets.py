@@ -1,0 +1,306 @@
+"""An ipywidgets latent explorer: move sliders through z and watch the decoder's digit change.
+
+:class:`LatentExplorer` shows three things side by side:
+
+- sliders for the leading latent dimensions (``z0``, ``z1``, ...), and for a latent space with
+  more than two dimensions, two dropdowns choosing which pair of dimensions the map shows;
+- the decoded digit at the current code z: the pixel probabilities sigmoid(decoder(z)), drawn
+  dark on white and upscaled;
+- a latent map: the encoder means of a data set coloured by digit, with a marker at z.
+
+The map is drawn once per pair of dimensions with matplotlib (off-screen, never through pyplot)
+into an RGB array; each update copies that array, draws the marker at the pixel that the
+remembered data-to-pixel transform gives for z, and encodes the copy as PNG with PIL. A slider
+change therefore costs one decoder call and two small PNG encodings, not a matplotlib redraw.
+
+Callbacks only set widget values. They never print: in a notebook anything printed from a
+callback would become cell output.
+"""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import ipywidgets as widgets
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from PIL import Image as PILImage
+
+from vaebook.plotting import scatter_latent
+
+MARKER_RGB = (0, 0, 0)
+"""The marker's fill: black, with a white halo, so that it stands out on every digit colour."""
+MARKER_OUTLINE_RGB = (255, 255, 255)
+MARKER_RADIUS = 6
+DIGIT_SCALE = 6
+CSS = {
+    "explorer": "vaebook-latent-explorer",
+    "slider": "vaebook-slider",
+    "digit": "vaebook-digit",
+    "latent_map": "vaebook-latent-map",
+}
+
+
+def probabilities_to_pixels(probs) -> np.ndarray:
+    """Pixel probabilities in [0, 1], shape (28, 28[, 1]), as uint8 grey levels, dark ink on white."""
+    probs = np.asarray(probs, np.float32).reshape(28, 28)
+    return np.round(255.0 * (1.0 - np.clip(probs, 0.0, 1.0))).astype(np.uint8)
+
+
+def png_bytes(pixels: np.ndarray) -> bytes:
+    """PNG encoding of a uint8 grey (H, W) or RGB (H, W, 3) array (fast, lossless compression)."""
+    buffer = io.BytesIO()
+    PILImage.fromarray(pixels).save(buffer, format="png", compress_level=1)
+    return buffer.getvalue()
+
+
+def decode_png(data: bytes) -> np.ndarray:
+    """The pixels of PNG bytes as a NumPy array (the inverse of :func:`png_bytes`)."""
+    return np.asarray(PILImage.open(io.BytesIO(data)))
+
+
+def draw_marker(rgb: np.ndarray, col: float, row: float, radius: int = MARKER_RADIUS) -> np.ndarray:
+    """A copy of ``rgb`` with a black disc in a white halo, centred at pixel (col, row); clipped at the edges."""
+    out = rgb.copy()
+    height, width = out.shape[:2]
+    r_out = radius + 2
+    c0, c1 = max(int(np.floor(col - r_out)), 0), min(int(np.ceil(col + r_out)) + 1, width)
+    r0, r1 = max(int(np.floor(row - r_out)), 0), min(int(np.ceil(row + r_out)) + 1, height)
+    if c0 >= c1 or r0 >= r1:
+        return out
+    rows, cols = np.mgrid[r0:r1, c0:c1]
+    dist = np.hypot(cols - col, rows - row)
+    patch = out[r0:r1, c0:c1]
+    patch[dist <= r_out] = MARKER_OUTLINE_RGB
+    patch[dist <= radius] = MARKER_RGB
+    return out
+
+
+class LatentExplorer:
+    """Sliders over a VAE's latent space, the decoded digit, and the encoded data with a marker at z.
+
+    Parameters
+    ----------
+    vae
+        A trained :class:`vaebook.model.VAE` (anything with ``latent_dim`` and ``decode``).
+    means, labels
+        Encoder means of a data set, shape (N, latent_dim), and its N digit labels: the map.
+    dims
+        The pair of latent dimensions the map shows first (x axis, y axis).
+    n_sliders
+        How many leading dimensions get a slider: default ``min(latent_dim, 8)``. The other
+        dimensions stay at 0, the prior mean, unless :meth:`set_point` sets them.
+    slider_range
+        Each slider runs over [-slider_range, slider_range]: 3 covers 99.7% of the prior.
+
+    Attributes: ``sliders``, ``dropdowns`` (the x and y pair choosers when there are more than
+    two sliders, else empty), ``digit`` and ``latent_map`` (``ipywidgets.Image``, PNG) and
+    ``widget`` (the container to display). Displaying the explorer displays ``widget``.
+    """
+
+    def __init__(self, vae, means, labels, dims=(0, 1), n_sliders=None, slider_range=3.0):
+        latent_dim = getattr(vae, "latent_dim", None)
+        if latent_dim is None or not callable(getattr(vae, "decode", None)):
+            raise ValueError(f"vae must be a vaebook VAE (with latent_dim and decode), got {type(vae).__name__}.")
+        latent_dim = int(latent_dim)
+        if latent_dim < 2:
+            raise ValueError(
+                f"The explorer maps two latent dimensions, but this VAE has latent_dim={latent_dim}. "
+                "Train a VAE with latent_dim >= 2."
+            )
+        means = np.asarray(means, np.float32)
+        labels = np.asarray(labels)
+        if means.ndim != 2 or means.shape[1] != latent_dim:
+            raise ValueError(
+                f"means have shape {means.shape}; expected (N, {latent_dim}), the encoder means "
+                "of N images for this VAE: means, _ = vae.encode(x)."
+            )
+        if labels.ndim != 1 or len(labels) != len(means):
+            raise ValueError(
+                f"{len(means)} means but labels of shape {labels.shape}; pass one label per mean, "
+                f"shape ({len(means)},)."
+            )
+        if not np.all(np.isfinite(means)):
+            raise ValueError("means contain NaN or inf; encode finite images.")
+        if n_sliders is None:
+            n_sliders = min(latent_dim, 8)
+        if isinstance(n_sliders, bool) or not isinstance(n_sliders, (int, np.integer)) or not 2 <= n_sliders <= latent_dim:
+            raise ValueError(f"n_sliders must be a whole number from 2 to latent_dim={latent_dim}, got {n_sliders!r}.")
+        dims = self._check_dims(dims, int(n_sliders), latent_dim)
+        if not np.isfinite(slider_range) or slider_range <= 0:
+            raise ValueError(f"slider_range must be a finite number > 0, got {slider_range!r}.")
+
+        self.vae = vae
+        self.means = means
+        self.labels = labels
+        self.latent_dim = latent_dim
+        self.n_sliders = int(n_sliders)
+        self.slider_range = float(slider_range)
+        self._z = np.zeros(latent_dim, np.float32)
+        self._dims = dims
+        self._maps = {}  # (x dim, y dim) -> (RGB array, frozen data-to-display transform, height)
+        self._hold = False
+
+        self.sliders = []
+        for j in range(self.n_sliders):
+            slider = widgets.FloatSlider(
+                value=0.0,
+                min=-self.slider_range,
+                max=self.slider_range,
+                step=0.05,
+                description=f"z{j}",
+                readout_format=".2f",
+                continuous_update=True,
+                layout=widgets.Layout(width="300px"),
+            )
+            slider.add_class(CSS["slider"])
+            slider.observe(self._on_slider, names="value")
+            self.sliders.append(slider)
+
+        self.dropdowns = ()
+        if self.n_sliders > 2:
+            options = [(f"z{j}", j) for j in range(self.n_sliders)]
+            self.dropdowns = (
+                widgets.Dropdown(options=options, value=dims[0], description="map x", layout=widgets.Layout(width="180px")),
+                widgets.Dropdown(options=options, value=dims[1], description="map y", layout=widgets.Layout(width="180px")),
+            )
+            for axis, dropdown in enumerate(self.dropdowns):
+                dropdown.observe(lambda change, axis=axis: self._on_dropdown(axis, change), names="value")
+
+        self.digit = widgets.Image(format="png")
+        self.digit.add_class(CSS["digit"])
+        self.latent_map = widgets.Image(format="png")
+        self.latent_map.add_class(CSS["latent_map"])
+
+        caption = widgets.HTML("<b>decoded at z</b><br>pixel probabilities")
+        controls = widgets.VBox([*self.sliders, *self.dropdowns])
+        self.widget = widgets.HBox(
+            [controls, widgets.VBox([caption, self.digit]), self.latent_map],
+            layout=widgets.Layout(align_items="flex-start"),
+        )
+        self.widget.add_class(CSS["explorer"])
+        self._update()
+
+    # --- public API -----------------------------------------------------------------------------
+    @property
+    def dims(self) -> tuple:
+        """The pair of latent dimensions the map shows, (x, y)."""
+        return self._dims
+
+    def current_code(self) -> np.ndarray:
+        """The current latent code z, a copy, shape (latent_dim,)."""
+        return self._z.copy()
+
+    def current_probabilities(self) -> np.ndarray:
+        """The decoded pixel probabilities at the current z, shape (28, 28, 1)."""
+        return self.vae.decode(self._z[None])[0]
+
+    def set_point(self, z) -> None:
+        """Move to code z (shape (latent_dim,)) and update once.
+
+        Slider dimensions are clipped to the slider range; the others are set as given.
+        """
+        z = np.asarray(z, np.float32)
+        if z.shape != (self.latent_dim,):
+            raise ValueError(f"z has shape {z.shape}; expected ({self.latent_dim},), one latent code.")
+        if not np.all(np.isfinite(z)):
+            raise ValueError("z contains NaN or inf.")
+        z = z.copy()
+        z[: self.n_sliders] = np.clip(z[: self.n_sliders], -self.slider_range, self.slider_range)
+        self._hold = True
+        try:
+            for j, slider in enumerate(self.sliders):
+                slider.value = float(z[j])
+        finally:
+            self._hold = False
+        self._z = z
+        self._update()
+
+    def set_dims(self, dims) -> None:
+        """Show another pair of slider dimensions (x, y) on the map."""
+        dims = self._check_dims(dims, self.n_sliders, self.latent_dim)
+        if self.dropdowns:
+            self._hold = True
+            try:
+                for dropdown, d in zip(self.dropdowns, dims):
+                    dropdown.value = d
+            finally:
+                self._hold = False
+        self._dims = dims
+        self._update_map()
+
+    def marker_pixel(self) -> tuple:
+        """(column, row) of the marker's centre in the latent map image, for the current z."""
+        _, transform, height = self._map()
+        x, y = transform.transform((float(self._z[self._dims[0]]), float(self._z[self._dims[1]])))
+        return float(x), float(height - y)
+
+    def __repr__(self):
+        return (
+            f"LatentExplorer(latent_dim={self.latent_dim}, sliders={self.n_sliders}, "
+            f"map=z{self._dims[0]} vs z{self._dims[1]}, {len(self.means):,} encoded points)"
+        )
+
+    def _repr_mimebundle_(self, **kwargs):
+        # The widget view, with a short text/plain that does not change between runs.
+        bundle = self.widget._repr_mimebundle_(**kwargs)
+        bundle["text/plain"] = repr(self)
+        return bundle
+
+    # --- internals ------------------------------------------------------------------------------
+    @staticmethod
+    def _check_dims(dims, n_sliders, latent_dim) -> tuple:
+        try:
+            pair = tuple(int(d) for d in dims)
+        except (TypeError, ValueError):
+            raise ValueError(f"dims must be a pair of latent dimensions like (0, 1), got {dims!r}.") from None
+        if len(pair) != 2 or pair[0] == pair[1] or not all(0 <= d < n_sliders for d in pair):
+            limit = f"the {n_sliders} slider dimensions" if n_sliders < latent_dim else f"latent_dim={latent_dim}"
+            raise ValueError(f"dims must be two different dimensions below {limit}, got {dims!r}.")
+        return pair
+
+    def _on_slider(self, change):
+        if self._hold:
+            return
+        self._z[self.sliders.index(change["owner"])] = change["new"]
+        self._update()
+
+    def _on_dropdown(self, axis, change):
+        if self._hold:
+            return
+        pair = list(self._dims)
+        pair[axis] = change["new"]
+        if pair[0] == pair[1]:  # the same dimension on both axes: swap the pair instead
+            pair[1 - axis] = change["old"]
+        self.set_dims(pair)
+
+    def _update(self):
+        # The digit first: it is what the eye follows when a slider moves.
+        pixels = probabilities_to_pixels(self.current_probabilities())
+        self.digit.value = png_bytes(np.repeat(np.repeat(pixels, DIGIT_SCALE, axis=0), DIGIT_SCALE, axis=1))
+        self._update_map()
+
+    def _update_map(self):
+        rgb, _, _ = self._map()
+        self.latent_map.value = png_bytes(draw_marker(rgb, *self.marker_pixel()))
+
+    def _map(self):
+        if self._dims not in self._maps:
+            self._maps[self._dims] = self._render_map(self._dims)
+        return self._maps[self._dims]
+
+    def _render_map(self, dims):
+        fig = Figure(figsize=(5.0, 4.0), dpi=80, layout="constrained")
+        canvas = FigureCanvasAgg(fig)
+        ax = fig.add_subplot()
+        scatter_latent(self.means, self.labels, dims=dims, ax=ax, title="Encoder means; black dot: z", s=4)
+        # The axes cover the data and the sliders' reach, so the marker is always on the map.
+        for setter, d in ((ax.set_xlim, dims[0]), (ax.set_ylim, dims[1])):
+            lo = min(float(self.means[:, d].min()), -self.slider_range)
+            hi = max(float(self.means[:, d].max()), self.slider_range)
+            pad = 0.04 * (hi - lo)
+            setter(lo - pad, hi + pad)
+        canvas.draw()
+        rgb = np.asarray(canvas.buffer_rgba())[..., :3].copy()
+        return rgb, ax.transData.frozen(), rgb.shape[0]
