@@ -24,6 +24,12 @@ def test_split_is_fixed_and_disjoint(mnist):
     assert not any(row.tobytes() in train_rows for row in mnist.x_test.reshape(len(mnist.x_test), -1))
 
 
+def test_splits_are_shuffled_so_prefixes_mix_the_classes(mnist):
+    assert len(np.unique(mnist.y_test[:50])) == 10
+    assert len(np.unique(mnist.y_train[:50])) == 10
+    assert np.bincount(mnist.y_test[:200], minlength=10).min() >= 10
+
+
 def test_environment_variable_chooses_source(monkeypatch, capsys):
     monkeypatch.setenv("VAEBOOK_DATA", "bundled")
     data = load_mnist()

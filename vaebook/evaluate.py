@@ -39,24 +39,58 @@ def _check_positive(name, value):
         raise ValueError(f"{name} must be a whole number >= 1, got {value!r}.")
 
 
-def elbo_per_example(model, x, samples: int = 1, batch_size: int = 500, seed: int = 0) -> np.ndarray:
-    """ELBO of each image in nats, averaged over ``samples`` draws of z ~ q(z|x) (beta = 1)."""
+def elbo_terms(model, x, samples: int = 1, batch_size: int = 500, seed: int = 0):
+    """The two terms of each image's ELBO, in nats, as NumPy arrays of shape (N,).
+
+    Returns (log_lik, kl): log_lik = E_q[log p(x|z)], averaged over ``samples`` draws of
+    z ~ q(z|x), summed over pixels; kl = KL(q(z|x) || p(z)) in closed form, summed over latent
+    dimensions. ELBO = log_lik - kl. In rate-distortion terms, -log_lik is the distortion D and
+    kl the rate R.
+    """
     x = check_images(x)
     _check_positive("samples", samples)
+    _check_positive("batch_size", batch_size)
     gen = keras.random.SeedGenerator(seed)
-    out = []
+    log_liks, kls = [], []
     for xb in _batches(x, batch_size):
         mean, log_var = model.encoder(xb, training=False)
         eps = keras.random.normal((samples, *ops.shape(mean)), seed=gen)
         z = mean[None] + ops.exp(0.5 * log_var)[None] * eps
-        log_lik = ops.mean(model.log_likelihood(xb, z), axis=0)
-        out.append(ops.convert_to_numpy(log_lik - gaussian_kl(mean, log_var)))
-    return np.concatenate(out).astype(np.float64)
+        log_liks.append(ops.convert_to_numpy(ops.mean(model.log_likelihood(xb, z), axis=0)))
+        kls.append(ops.convert_to_numpy(gaussian_kl(mean, log_var)))
+    return np.concatenate(log_liks).astype(np.float64), np.concatenate(kls).astype(np.float64)
+
+
+def elbo_per_example(model, x, samples: int = 1, batch_size: int = 500, seed: int = 0) -> np.ndarray:
+    """ELBO of each image in nats, averaged over ``samples`` draws of z ~ q(z|x) (beta = 1)."""
+    log_lik, kl = elbo_terms(model, x, samples, batch_size, seed)
+    return log_lik - kl
+
+
+def rate_distortion(model, x, samples: int = 1, batch_size: int = 500, seed: int = 0) -> dict:
+    """Mean rate R = E[KL(q(z|x) || p(z))] and distortion D = E[-log p(x|z)] over a dataset, nats per image.
+
+    -ELBO = D + R. A beta-VAE minimises D + beta * R, so beta chooses a point on the R-D trade-off.
+    """
+    log_lik, kl = elbo_terms(model, x, samples, batch_size, seed)
+    return {"rate": float(kl.mean()), "distortion": float(-log_lik.mean())}
 
 
 def dataset_elbo(model, x, samples: int = 1, batch_size: int = 500, seed: int = 0) -> float:
     """Mean ELBO over a dataset, in nats per example."""
     return float(np.mean(elbo_per_example(model, x, samples, batch_size, seed)))
+
+
+def uncertain_pixel_fraction(images, low: float = 0.1, high: float = 0.9) -> float:
+    """Share of pixels with a grey value strictly between ``low`` and ``high``: a simple measure of blur.
+
+    MNIST digits are nearly black and white, so real images score low; a decoder's pixel
+    probabilities that hedge between ink and background score high.
+    """
+    images = check_images(images)
+    if not 0 <= low < high <= 1:
+        raise ValueError(f"Need 0 <= low < high <= 1, got low={low}, high={high}.")
+    return float(np.mean((images > low) & (images < high)))
 
 
 def importance_log_likelihood(

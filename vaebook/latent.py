@@ -56,3 +56,15 @@ def interpolate(z_start, z_end, steps: int = 10) -> np.ndarray:
         raise ValueError(f"steps must be a whole number >= 2 (both ends are included), got {steps!r}.")
     t = np.linspace(0.0, 1.0, steps, dtype=np.float32)[:, None]
     return (1 - t) * z_start + t * z_end
+
+
+def nearest_codes(means, z, n: int = 10) -> np.ndarray:
+    """Indices of the n encoder means closest to code z (Euclidean), nearest first."""
+    means = np.asarray(means, np.float32)
+    if means.ndim != 2:
+        raise ValueError(f"means have shape {means.shape}; pass encoder means of shape (N, latent_dim).")
+    z = check_latent_codes(z, means.shape[1])[0]
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or not 1 <= n <= len(means):
+        raise ValueError(f"n must be a whole number from 1 to {len(means)} (the number of means), got {n!r}.")
+    distances = np.linalg.norm(means - z, axis=1)
+    return np.argsort(distances, kind="stable")[:n]

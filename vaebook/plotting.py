@@ -107,3 +107,54 @@ def plot_latent_path(codes, ax, dims=(0, 1), label="path", color="black"):
     ax.plot(x, y, "-o", color=color, ms=3, lw=1, label=label)
     ax.scatter(x[[0, -1]], y[[0, -1]], s=60, facecolors="none", edgecolors=color, linewidths=1.5)
     return ax
+
+
+def plot_score_histograms(scores, is_anomaly, ax, title, bins=40):
+    """Overlaid histograms of anomaly scores for normal images and anomalies (densities, shared bins)."""
+    scores, is_anomaly = np.asarray(scores), np.asarray(is_anomaly, bool)
+    edges = np.histogram_bin_edges(scores, bins=bins)
+    ax.hist(scores[~is_anomaly], bins=edges, density=True, alpha=0.6, label=f"normal ({(~is_anomaly).sum()})")
+    ax.hist(scores[is_anomaly], bins=edges, density=True, alpha=0.6, label=f"anomaly ({is_anomaly.sum()})")
+    ax.set_xlabel("score (higher = more anomalous)")
+    ax.set_yticks([])
+    ax.set_title(title)
+    ax.legend()
+    return ax
+
+
+def plot_roc_curves(curves: dict, ax):
+    """ROC curves, one per ``label: (is_anomaly, scores)``, with the AUC in the legend and chance as a diagonal."""
+    from sklearn.metrics import roc_auc_score, roc_curve
+
+    for label, (is_anomaly, scores) in curves.items():
+        fpr, tpr, _ = roc_curve(is_anomaly, scores)
+        ax.plot(fpr, tpr, label=f"{label} (AUC {roc_auc_score(is_anomaly, scores):.2f})")
+    ax.plot([0, 1], [0, 1], ":", color="grey", label="chance (AUC 0.50)")
+    ax.set_xlabel("false positive rate")
+    ax.set_ylabel("true positive rate")
+    ax.set_title("ROC curves")
+    ax.legend(loc="lower right")
+    return ax
+
+
+def plot_rate_distortion(points, betas, ax=None):
+    """Rate R (KL) against distortion D (-log p(x|z)) for models trained with different beta.
+
+    Dotted lines mark constant D + R = -ELBO: points on a lower line have a better ELBO.
+    """
+    rates = np.array([p["rate"] for p in points])
+    distortions = np.array([p["distortion"] for p in points])
+    if ax is None:
+        _, ax = plt.subplots(figsize=(6, 4.5))
+    ax.plot(rates, distortions, "-o")
+    for beta, r, d in zip(betas, rates, distortions):
+        ax.annotate(f"beta={beta:g}", (r, d), textcoords="offset points", xytext=(6, 4))
+    r_line = np.linspace(0, rates.max() * 1.3, 2)
+    for total in np.unique(np.round(rates + distortions, -1)):
+        ax.plot(r_line, total - r_line, ":", color="grey", lw=0.8)
+    ax.set_xlim(0, rates.max() * 1.3)
+    ax.set_ylim(distortions.min() - 0.1 * np.ptp(distortions) - 1, distortions.max() + 0.1 * np.ptp(distortions) + 1)
+    ax.set_xlabel("rate R = KL(q(z|x) || p(z))  [nats]")
+    ax.set_ylabel("distortion D = -log p(x|z)  [nats]")
+    ax.set_title("The beta trade-off (dotted: constant D + R = -ELBO)")
+    return ax

@@ -1,0 +1,100 @@
+"""ELBO anomaly scores, the likelihood ratio, ROC AUC, and rate-distortion."""
+
+import numpy as np
+import pytest
+from sklearn.metrics import roc_auc_score
+
+from vaebook.anomaly import elbo_scores, roc_auc
+from vaebook.evaluate import elbo_per_example, elbo_terms, rate_distortion
+
+
+def test_roc_auc_extremes_and_ties():
+    assert roc_auc([False, False, True, True], [0.1, 0.2, 0.8, 0.9]) == 1.0
+    assert roc_auc([True, True, False, False], [0.1, 0.2, 0.8, 0.9]) == 0.0
+    assert roc_auc([0, 1, 0, 1], [1.0, 1.0, 1.0, 1.0]) == 0.5
+
+
+@pytest.mark.parametrize(
+    "labels, scores, match",
+    [
+        ([True, True], [1.0, 2.0], "both anomalies and normal"),
+        ([0, 2, 1], [1.0, 2.0, 3.0], "booleans"),
+        ([True, False], [1.0, np.nan], "NaN"),
+        ([True, False, True], [1.0, 2.0], "one length"),
+    ],
+)
+def test_roc_auc_bad_inputs(labels, scores, match):
+    with pytest.raises(ValueError, match=match):
+        roc_auc(labels, scores)
+
+
+def test_scores_are_minus_elbo_and_the_ratio_subtracts_the_reference(trained, mnist):
+    vae, _ = trained
+    x = mnist.x_test[:40]
+    np.testing.assert_allclose(elbo_scores(vae, x, samples=3), -elbo_per_example(vae, x, samples=3))
+    # The model against itself: the ratio is exactly 0 for every image (same seeds, same draws).
+    np.testing.assert_allclose(elbo_scores(vae, x, reference=vae, samples=3), 0.0, atol=1e-9)
+
+
+def test_noise_images_score_as_anomalies(trained, mnist, rng):
+    vae, _ = trained
+    digits = mnist.x_test[:100]
+    noise = rng.random((100, 28, 28, 1)).astype(np.float32)
+    scores = elbo_scores(vae, np.concatenate([digits, noise]), samples=2)
+    labels = np.r_[np.zeros(100, bool), np.ones(100, bool)]
+    assert roc_auc(labels, scores) > 0.99
+    assert roc_auc(labels, scores) == pytest.approx(roc_auc_score(labels, scores))
+
+
+def test_rate_distortion_is_the_split_elbo(trained, mnist):
+    vae, _ = trained
+    x = mnist.x_test[:100]
+    log_lik, kl = elbo_terms(vae, x, samples=4, seed=3)
+    assert np.all(kl >= 0) and np.all(log_lik < 0)
+    rd = rate_distortion(vae, x, samples=4, seed=3)
+    assert rd["rate"] == pytest.approx(kl.mean()) and rd["distortion"] == pytest.approx(-log_lik.mean())
+    elbo = elbo_per_example(vae, x, samples=4, seed=3).mean()
+    assert -(rd["rate"] + rd["distortion"]) == pytest.approx(elbo)
+
+
+def test_higher_beta_buys_lower_rate_for_more_distortion(mnist):
+    from vaebook.model import build_vae
+
+    x = mnist.x_train[:1000]
+    points = {}
+    for beta in (0.5, 8.0):
+        vae = build_vae("mlp", latent_dim=2, beta=beta, seed=0, hidden=(128,))
+        vae.fit(x, epochs=4, batch_size=100, verbose=0)
+        points[beta] = rate_distortion(vae, mnist.x_test[:300])
+    assert points[8.0]["rate"] < points[0.5]["rate"]
+    assert points[8.0]["distortion"] > points[0.5]["distortion"]
+
+
+def test_uncertain_pixel_fraction_measures_hedging():
+    from vaebook.evaluate import uncertain_pixel_fraction
+
+    sharp = np.zeros((2, 28, 28, 1), np.float32)
+    sharp[:, 10:20] = 1.0
+    hedged = np.full((2, 28, 28, 1), 0.5, np.float32)
+    assert uncertain_pixel_fraction(sharp) == 0.0
+    assert uncertain_pixel_fraction(hedged) == 1.0
+    assert uncertain_pixel_fraction(np.concatenate([sharp, hedged])) == 0.5
+    with pytest.raises(ValueError, match="low < high"):
+        uncertain_pixel_fraction(sharp, low=0.9, high=0.1)
+
+
+def test_rate_distortion_plot_and_roc_curves():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from vaebook.plotting import plot_rate_distortion, plot_roc_curves
+
+    ax = plot_rate_distortion([{"rate": 8.0, "distortion": 150.0}, {"rate": 3.0, "distortion": 170.0}], [1, 4])
+    np.testing.assert_allclose(ax.lines[0].get_xydata(), [[8, 150], [3, 170]])
+    assert [t.get_text() for t in ax.texts] == ["beta=1", "beta=4"]
+    _, ax = plt.subplots()
+    plot_roc_curves({"perfect": ([0, 0, 1, 1], [0.1, 0.2, 0.8, 0.9])}, ax)
+    assert ax.get_legend().get_texts()[0].get_text() == "perfect (AUC 1.00)"
+    plt.close("all")

@@ -1,0 +1,35 @@
+"""The shared model configurations of the notebooks."""
+
+import dataclasses
+
+import pytest
+
+from vaebook.configs import BETAS, autoencoder, beta_sweep, likelihood_vae, main_vae, small_vae, without_digit
+from vaebook.data import MNIST
+
+
+def fake(source="bundled", binarization="none"):
+    return MNIST(None, None, None, None, source, binarization)
+
+
+def test_epochs_follow_the_data_source():
+    assert main_vae(fake("bundled")).epochs > main_vae(fake("full")).epochs
+    assert small_vae(fake("bundled")).epochs > small_vae(fake("full")).epochs
+
+
+def test_the_autoencoder_is_the_main_model_without_kl():
+    assert autoencoder(fake()) == dataclasses.replace(main_vae(fake()), beta=0.0)
+
+
+def test_sweep_and_anomaly_models_share_one_network():
+    sweep = beta_sweep(fake())
+    assert [c.beta for c in sweep] == list(BETAS)
+    assert {dataclasses.replace(c, beta=1.0) for c in sweep} == {small_vae(fake())}
+    assert without_digit(fake(), 3) == dataclasses.replace(small_vae(fake()), exclude_digit=3)
+
+
+def test_likelihood_vae_is_the_published_network_and_needs_dynamic_binarization():
+    config = likelihood_vae(fake(binarization="dynamic"))
+    assert (config.arch, config.latent_dim, config.hidden, config.activation) == ("mlp", 50, (200, 200), "tanh")
+    with pytest.raises(ValueError, match="binarization='dynamic'"):
+        likelihood_vae(fake(binarization="none"))
