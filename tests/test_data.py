@@ -52,6 +52,32 @@ def _offline():
     raise Exception("URL fetch failure: Name or service not known")
 
 
+@pytest.fixture(autouse=True)
+def fresh_download_state():
+    """Each test starts with no cached full-MNIST arrays and no remembered download failure."""
+    data_mod._load_full.cache_clear()
+    data_mod._full_failure.clear()
+    yield
+    data_mod._load_full.cache_clear()
+    data_mod._full_failure.clear()
+
+
+def test_auto_waits_for_the_download_only_once_per_process(monkeypatch, capsys):
+    calls = []
+    monkeypatch.setattr(data_mod, "_load_full", lambda: calls.append(1) or _offline())
+    assert load_mnist("auto").source == "bundled"
+    assert load_mnist("auto").source == "bundled"
+    assert len(calls) == 1
+    assert capsys.readouterr().out.count("could not be downloaded") == 2  # still says so every time
+
+
+def test_loaded_arrays_are_cached_and_protected(mnist):
+    again = load_mnist("bundled", verbose=False)
+    with pytest.raises(ValueError, match="read-only"):
+        again.y_train[0] = 3
+    assert not np.shares_memory(mnist.x_train, again.x_train)  # the float images are a fresh copy per call
+
+
 def test_auto_falls_back_to_bundled_with_one_line(monkeypatch, capsys):
     monkeypatch.setattr(data_mod, "_load_full", _offline)
     data = load_mnist("auto")

