@@ -20,15 +20,15 @@
 #
 # **What you'll learn:**
 #
-# - how the KL term shapes the latent space: the encoded digits sit around 0, with a spread of
-#   about 1, like the prior N(0, I);
+# - how the KL term shapes the latent space: the encoded digits spread over about the same
+#   region as the prior N(0, I);
 # - why the grid of decoded codes is laid out at Gaussian quantiles rather than evenly;
 # - the difference between a reconstruction (encode a real digit, decode it) and a sample
 #   (draw z from the prior, decode it);
 # - what a decoded image is: pixel probabilities, the mean of p(x|z), not a binary sample.
 #
 # **What you'll need:** notebook 03 (the conv VAE and its training). The model comes from the
-# cache; on a cold cache it is trained first (about 20 s). The explorer at the end needs a
+# cache; on a cold cache it is trained first (about 30 s). The explorer at the end needs a
 # live kernel, in Jupyter Notebook or JupyterLab.
 
 # %%
@@ -78,8 +78,9 @@ plt.show()
 # classes overlap, their images look alike too (4s and 9s are the classic pair), and the
 # decoder has to draw something in between.
 #
-# The KL term pulls every q(z|x) towards the prior N(0, I), so the encoded test set is centred
-# near 0 with a spread of about 1 per dimension:
+# The KL term pulls every q(z|x) towards the prior N(0, I), so the encoded test set should
+# cover about the same region as the prior: centred near 0, with a spread of about 1 per
+# dimension. Here it nearly does; the cloud sits half a unit up in the second dimension:
 
 # %%
 print(f"average of the means: {means.mean(axis=0).round(2)}")
@@ -221,7 +222,7 @@ print(f"z = {explorer.current_code().round(2)}")
 # ## Summary
 #
 # - The encoder means of the test set, coloured by digit, cluster by digit although the model
-#   never saw a label, and the KL term keeps them centred near 0 with a spread of about 1.
+#   never saw a label, and the KL term keeps them on about the same scale as the prior.
 # - A grid at Gaussian quantiles decodes the latent space where the prior puts its mass, in
 #   one batched decoder call.
 # - Reconstructions (encode, then decode) are blurry with two latent dimensions; samples

@@ -33,3 +33,14 @@ def test_likelihood_vae_is_the_published_network_and_needs_dynamic_binarization(
     assert (config.arch, config.latent_dim, config.hidden, config.activation) == ("mlp", 50, (200, 200), "tanh")
     with pytest.raises(ValueError, match="binarization='dynamic'"):
         likelihood_vae(fake(binarization="none"))
+
+
+def test_main_vae_uses_both_latent_dimensions(mnist):
+    """The seed of main_vae is chosen so that neither latent dimension collapses onto the prior."""
+    import numpy as np
+
+    from vaebook.cache import train_or_load
+
+    vae = train_or_load(main_vae(mnist), mnist, verbose=0).vae  # the shared cache: the notebooks reuse it
+    means, _ = vae.encode(mnist.x_test)
+    assert np.all(means.std(axis=0) > 0.5), f"a latent dimension collapsed: std of the means {means.std(axis=0)}"

@@ -18,8 +18,15 @@ def epochs_for(data: MNIST, bundled: int, full: int) -> int:
 
 
 def main_vae(data: MNIST) -> TrainConfig:
-    """The series' main model: the conv VAE with a 2-d latent space, beta = 1."""
-    return TrainConfig(arch="conv", latent_dim=2, beta=1.0, epochs=epochs_for(data, bundled=12, full=5), seed=0)
+    """The series' main model: the conv VAE with a 2-d latent space, beta = 1.
+
+    The bundled subset has only 32 batches per epoch, so it gets 20 epochs (640 steps). In the
+    first epochs the KL term pushes q(z|x) onto the prior and the code is nearly unused; the
+    code comes back after about 10 epochs. With some seeds (0 and 1 among them) one of the two
+    latent dimensions stays switched off for good; seed 2 ends with both in use, which the
+    latent-space notebook needs.
+    """
+    return TrainConfig(arch="conv", latent_dim=2, beta=1.0, epochs=epochs_for(data, bundled=20, full=5), seed=2)
 
 
 def autoencoder(data: MNIST) -> TrainConfig:
@@ -32,8 +39,14 @@ BETAS = (0.5, 1.0, 2.0, 4.0)
 
 
 def small_vae(data: MNIST, beta: float = 1.0) -> TrainConfig:
-    """A fast MLP VAE (one hidden layer of 512, 2-d latent space) for sweeps and comparisons."""
-    return TrainConfig(arch="mlp", latent_dim=2, beta=beta, epochs=epochs_for(data, bundled=10, full=3), seed=0)
+    """A fast MLP VAE (one hidden layer of 512, 2-d latent space) for sweeps and comparisons.
+
+    Adam's step size is 3e-3 rather than 1e-3, so that the few steps of the bundled data
+    (8 epochs of 32 batches) reach a usable model.
+    """
+    return TrainConfig(
+        arch="mlp", latent_dim=2, beta=beta, epochs=epochs_for(data, bundled=8, full=3), seed=0, learning_rate=3e-3
+    )
 
 
 def beta_sweep(data: MNIST, betas=BETAS) -> list:
@@ -57,6 +70,6 @@ def likelihood_vae(data: MNIST) -> TrainConfig:
             f"has binarization={data.binarization!r}. Load it with load_mnist(binarization='dynamic')."
         )
     return TrainConfig(
-        arch="mlp", latent_dim=50, beta=1.0, epochs=epochs_for(data, bundled=30, full=5), seed=0,
+        arch="mlp", latent_dim=50, beta=1.0, epochs=epochs_for(data, bundled=25, full=5), seed=0,
         hidden=(200, 200), activation="tanh",
     )
