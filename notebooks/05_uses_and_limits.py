@@ -82,8 +82,8 @@ for digit in range(10):
 # %% [markdown]
 # The unseen 7s are not the worst-explained digits. The ELBO measures how many nats it takes
 # to describe an image, so it also measures how *complex* the image is: a 1 has few ink
-# pixels and gets by far the highest ELBO, while the 2s and 3s, which the model did see, cost
-# more nats than the 7s it did not, and the 5s and 8s about as many. Likelihood-based detectors have this flaw in general:
+# pixels and gets by far the highest ELBO, while the 2s, which the model did see, cost more
+# nats than the 7s it did not. Likelihood-based detectors have this flaw in general:
 # deep generative models can even give higher likelihood to another dataset than to their own
 # (Nalisnick et al. 2019).
 #
@@ -110,7 +110,7 @@ fig.tight_layout()
 plt.show()
 
 # %% [markdown]
-# With the ratio, the 7s separate from the other digits. Where did the model put them? The
+# With the ratio, the 7s separate much better from the other digits. Where did the model put them? The
 # explorer shows the latent space of the model that never saw a 7, with the test set's encoder
 # means coloured by digit; it starts at the code of the first 7 of the test set. The decoded
 # image at that code is the model's best guess at a 7: it can only draw what it was trained on.
@@ -156,7 +156,7 @@ sweep = {config.beta: train_or_load(config, data).vae for config in beta_sweep(d
 points = [rate_distortion(sweep[beta], data.x_test, samples=10) for beta in BETAS]
 print(" beta   rate R   distortion D   -ELBO = D + R   (nats per test image)")
 for beta, p in zip(BETAS, points):
-    print(f"{beta:5.1f}   {p['rate']:6.1f}   {p['distortion']:12.1f}   {p['rate'] + p['distortion']:13.1f}")
+    print(f"{beta:5.2f}   {p['rate']:6.1f}   {p['distortion']:12.1f}   {p['rate'] + p['distortion']:13.1f}")
 
 # %%
 plot_rate_distortion(points, BETAS)
@@ -166,8 +166,8 @@ plt.show()
 # As beta grows, the rate falls and the distortion rises: every point is a different
 # compromise. The total D + R, the negative ELBO, moves much less than either term: the models
 # mostly move nats from one term to the other. Only beta = 1 optimises the ELBO itself, but
-# after eight epochs the differences in the total are small, and here beta = 0.5 even ends
-# slightly lower. What the trade-off looks like, as reconstructions and as samples, for the
+# after eight epochs the differences in the total are small near beta = 1, and here
+# beta = 0.25 even ends slightly lower. At beta = 16 the code carries almost nothing. What the trade-off looks like, as reconstructions and as samples, for the
 # two ends of the sweep:
 
 # %%
@@ -232,11 +232,11 @@ print(f"test images:            {uncertain_pixel_fraction(data.x_test):.1%} of p
 for beta in BETAS:
     recon = uncertain_pixel_fraction(sweep[beta].reconstruct(data.x_test))
     samples = uncertain_pixel_fraction(sweep[beta].decode(prior_samples(1000, latent_dim=2, seed=0)))
-    print(f"beta = {beta:3.1f}: reconstructions {recon:.1%}, samples {samples:.1%}")
+    print(f"beta = {beta:5.2f}: reconstructions {recon:.1%}, samples {samples:.1%}")
 
 # %% [markdown]
-# Real MNIST digits are nearly black and white; the reconstructions hedge on about four times
-# as many pixels, and the samples on more still, whatever the beta. Sharper VAEs change the
+# Real MNIST digits are nearly black and white; the reconstructions and the samples hedge on
+# more than three times as many pixels, whatever the beta. Sharper VAEs change the
 # model, not the training: more latent dimensions, decoders that model pixels jointly
 # (autoregressive decoders such as PixelVAE), hierarchical latents (NVAE), or a discrete code
 # with a powerful prior (VQ-VAE).

@@ -34,7 +34,7 @@ def autoencoder(data: MNIST) -> TrainConfig:
     return dataclasses.replace(main_vae(data), beta=0.0)
 
 
-BETAS = (0.5, 1.0, 2.0, 4.0)
+BETAS = (0.25, 1.0, 4.0, 16.0)
 """The beta values of notebook 05's rate-distortion sweep."""
 
 
