@@ -4,7 +4,7 @@ import dataclasses
 
 import pytest
 
-from vaebook.configs import BETAS, autoencoder, beta_sweep, likelihood_vae, main_vae, small_vae, without_digit
+from vaebook.configs import BETAS, beta_sweep, likelihood_vae, main_vae, small_vae, without_digit
 from vaebook.data import MNIST
 
 
@@ -15,10 +15,6 @@ def fake(source="bundled", binarization="none"):
 def test_epochs_follow_the_data_source():
     assert main_vae(fake("bundled")).epochs > main_vae(fake("full")).epochs
     assert small_vae(fake("bundled")).epochs > small_vae(fake("full")).epochs
-
-
-def test_the_autoencoder_is_the_main_model_without_kl():
-    assert autoencoder(fake()) == dataclasses.replace(main_vae(fake()), beta=0.0)
 
 
 def test_sweep_and_anomaly_models_share_one_network():

@@ -29,11 +29,6 @@ def main_vae(data: MNIST) -> TrainConfig:
     return TrainConfig(arch="conv", latent_dim=2, beta=1.0, epochs=epochs_for(data, bundled=20, full=5), seed=2)
 
 
-def autoencoder(data: MNIST) -> TrainConfig:
-    """The same network without the KL term (beta = 0): a plain autoencoder in all but name."""
-    return dataclasses.replace(main_vae(data), beta=0.0)
-
-
 BETAS = (0.25, 1.0, 4.0, 16.0)
 """The beta values of notebook 05's rate-distortion sweep."""
 

@@ -68,3 +68,12 @@ def nearest_codes(means, z, n: int = 10) -> np.ndarray:
         raise ValueError(f"n must be a whole number from 1 to {len(means)} (the number of means), got {n!r}.")
     distances = np.linalg.norm(means - z, axis=1)
     return np.argsort(distances, kind="stable")[:n]
+
+
+def distance_to_nearest(means, codes) -> np.ndarray:
+    """For each code (M, latent_dim), the Euclidean distance to the nearest encoder mean (N, latent_dim)."""
+    means = np.asarray(means, np.float32)
+    if means.ndim != 2:
+        raise ValueError(f"means have shape {means.shape}; pass encoder means of shape (N, latent_dim).")
+    codes = check_latent_codes(codes, means.shape[1])
+    return np.stack([np.linalg.norm(means - z, axis=1).min() for z in codes])

@@ -1,0 +1,174 @@
+# ---
+# jupyter:
+#   jupytext:
+#     cell_metadata_filter: -all
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+# ---
+
+# %% [markdown]
+# # 1. Where the VAE comes from
+#
+# **What you'll do:** follow the idea of the Variational Autoencoder (VAE) from the Helmholtz
+# machine of 1995 to the autoencoder inside Stable Diffusion, then run a small experiment:
+# the same network trained with and without the KL term, a plain autoencoder against a VAE.
+#
+# **What you'll learn:**
+#
+# - the problem the VAE solves: learning a generative model and an inference network together;
+# - who contributed what, with full references;
+# - what a plain autoencoder's latent space lacks for generation, and how the VAE's KL term
+#   fixes it, shown on real MNIST digits.
+#
+# **What you'll need:** Python and a little probability (what a Gaussian is). No maths beyond
+# that in this notebook; notebook 02 derives the objective. On a cold cache the two small
+# models train in about 10 s.
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+# Ignored: importing TensorFlow may write start-up lines to stderr, which vary by machine.
+import matplotlib.pyplot as plt
+import numpy as np
+
+from vaebook.cache import train_or_load
+from vaebook.configs import small_vae
+from vaebook.data import load_mnist
+from vaebook.history import plot_timeline, references
+from vaebook.latent import distance_to_nearest, prior_samples
+from vaebook.plotting import scatter_latent, show_images
+
+# %% [markdown]
+# ## The problem
+#
+# A generative model of images says how to *make* an image: draw a few hidden causes z (the
+# digit's identity, its slant, its stroke width) and turn them into pixels, x ~ p(x|z). To
+# learn such a model from images alone we need the reverse direction too: given an image,
+# which z could have produced it? That is inference, p(z|x), and for a neural network p(x|z)
+# it is intractable. Thirty years of work on this question lead to the VAE.
+#
+# ## A timeline
+
+# %%
+plot_timeline()
+plt.show()
+
+# %% [markdown]
+# - **1995, the Helmholtz machine** (Dayan, Hinton, Neal & Zemel) pairs the generative network
+#   with a *recognition* network that guesses the causes of an image. This is the encoder and
+#   decoder pair of every VAE since.
+# - **1995, wake-sleep** (Hinton, Dayan, Frey & Neal) trains the pair in two alternating
+#   phases: in the "wake" phase the recognition network's guesses train the generator; in the
+#   "sleep" phase the generator's dreams train the recognition network. The two phases do not
+#   optimise one common objective.
+# - **2013, the VAE** (Kingma & Welling, *Auto-Encoding Variational Bayes*) gives the pair one
+#   objective, the evidence lower bound (ELBO), and one training method: with the
+#   *reparameterization trick*, z = mean + sigma * eps, the gradient of the ELBO flows through
+#   the sampling step, and backpropagation trains both networks at once.
+# - **2014, stochastic backpropagation** (Rezende, Mohamed & Wierstra) reaches the same method
+#   independently and at the same time, for deep latent Gaussian models.
+# - **2015, importance weighted autoencoders** (Burda, Grosse & Salakhutdinov) use k samples
+#   of z to tighten the bound. The same estimate gives the test-set log-likelihoods quoted
+#   for VAEs ever since (notebook 05).
+# - **2017, beta-VAE** (Higgins et al.) weights the KL term by beta > 1 to encourage
+#   disentangled latent factors, and **VQ-VAE** (van den Oord, Vinyals & Kavukcuoglu) replaces
+#   the Gaussian code with a discrete codebook and a learned prior.
+# - **2020, NVAE** (Vahdat & Kautz) stacks many layers of latent variables and produces sharp
+#   samples of faces: hierarchy answers much of the VAE's blur.
+# - **2022, latent diffusion** (Rombach et al.) uses a VAE-style autoencoder to compress images
+#   into a small latent space where a diffusion model generates. The VAE is inside Stable
+#   Diffusion.
+
+# %% [markdown]
+# ## An experiment: why not a plain autoencoder?
+#
+# An autoencoder also has an encoder and a decoder. Why isn't it a generative model? We train
+# the same small network twice on real MNIST digits: once as a VAE (beta = 1), and once with
+# the KL term switched off (beta = 0). With beta = 0 the encoder's noise can shrink to nothing
+# and the model is a plain autoencoder in all but name.
+
+# %%
+data = load_mnist()
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+# Ignored: prints training progress when the cache is cold, and one line when it is warm.
+autoencoder = train_or_load(small_vae(data, beta=0.0), data).vae
+vae = train_or_load(small_vae(data, beta=1.0), data).vae
+
+# %% [markdown]
+# Both encoders map each test digit to a point in a 2-d latent space. Side by side:
+
+# %%
+codes = {"autoencoder (beta = 0)": autoencoder.encode(data.x_test)[0], "VAE (beta = 1)": vae.encode(data.x_test)[0]}
+fig, axes = plt.subplots(1, 2, figsize=(13, 5.5))
+for ax, (name, means) in zip(axes, codes.items()):
+    scatter_latent(means, data.y_test, ax=ax, title=name)
+fig.tight_layout()
+plt.show()
+
+# %% [markdown]
+# Look at the axes first. The numbers say where each encoder puts the codes:
+
+# %%
+for name, means in codes.items():
+    print(f"{name:>22}: codes from {means.min(axis=0).round(1)} to {means.max(axis=0).round(1)}, std {means.std(axis=0).round(2)}")
+
+# %% [markdown]
+# Nothing tells the autoencoder where to put its codes, so their scale and position are
+# arbitrary, and the clusters can sit apart with empty space between them. The VAE's KL term
+# pulls every code towards the prior N(0, I), so its codes fill a region of the same size as
+# the prior.
+#
+# That matters as soon as we want *new* images. A generative model draws z from a simple
+# distribution and decodes it. Draw 1,000 codes from N(0, I) and ask how far each one lands
+# from the nearest code of a real test digit:
+
+# %%
+z = prior_samples(1000, latent_dim=2, seed=0)
+for name, means in codes.items():
+    gaps = distance_to_nearest(means, z)
+    print(f"{name:>22}: median distance to the nearest real code {np.median(gaps):.2f}; "
+          f"{np.mean(gaps > 0.5):.0%} of samples are more than 0.5 away")
+
+# %% [markdown]
+# For the VAE, samples from the prior land among the codes of real digits. For the
+# autoencoder, many land where no digit was ever encoded, and the decoder was never trained
+# there. Here are 10 **samples**, the same z ~ N(0, I) decoded by both models:
+
+# %%
+z10 = prior_samples(10, latent_dim=2, seed=1)
+show_images(
+    np.concatenate([autoencoder.decode(z10), vae.decode(z10)]),
+    row_labels=["autoencoder", "VAE"],
+    suptitle="Samples: the same 10 codes z ~ N(0, I), decoded by each model",
+)
+plt.show()
+
+# %% [markdown]
+# The autoencoder's codes spread over a region several times wider than the prior, so all ten
+# samples fall in one small patch near its centre and decode to nearly the same shape. The
+# VAE's samples are blurry (notebook 05 explains why), but they vary, and most look like digits. The KL term is what makes the latent space *samplable*: it ties the codes
+# to a distribution we know how to draw from.
+
+# %% [markdown]
+# ## Summary
+#
+# - The VAE solves an old problem, learning a generative network and an inference network
+#   together, which the Helmholtz machine and wake-sleep first posed in 1995.
+# - Kingma & Welling (2013) and Rezende et al. (2014) made it trainable by backpropagation on
+#   one objective, the ELBO, through the reparameterization trick.
+# - IWAE, beta-VAE, VQ-VAE, NVAE and latent diffusion built on it, up to today's image
+#   generators.
+# - Without the KL term, an autoencoder's codes float at an arbitrary scale and leave gaps;
+#   prior samples then decode to nonsense. With it, the codes fill the prior, and sampling works.
+#
+# Next: [02_elbo.ipynb](02_elbo.ipynb), where we derive the ELBO and check each step in code.
+#
+# ## References
+
+# %%
+print(references())
