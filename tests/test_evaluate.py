@@ -2,17 +2,13 @@ import numpy as np
 import pytest
 
 from vaebook.evaluate import dataset_elbo, elbo_per_example, importance_log_likelihood
-from vaebook.linear_gaussian import build_linear_vae, fit_ppca
+from vaebook.linear_gaussian import build_linear_vae, fit_ppca, widen_encoder
 
 
 @pytest.fixture(scope="module")
 def ppca(mnist):
     """PPCA fitted to real digits, with an encoder three times too wide so the ELBO has a clear gap."""
-    model = fit_ppca(mnist.x_train, latent_dim=2, seed=0)
-    layer = model.encoder.get_layer("z_log_var")
-    kernel, bias = layer.get_weights()
-    layer.set_weights([kernel, bias + np.log(3.0)])
-    return model
+    return widen_encoder(fit_ppca(mnist.x_train, latent_dim=2, seed=0), 3.0)
 
 
 def test_exact_marginal_matches_dense_gaussian(ppca, mnist):
@@ -88,3 +84,12 @@ def test_linear_vae_trains_towards_exact_likelihood(mnist):
     after = model.exact_log_marginal(mnist.x_test[:200]).mean()
     assert after > before + 100
     assert dataset_elbo(model, mnist.x_test[:200], samples=50) < after
+
+
+def test_widen_encoder_scales_the_variances(mnist):
+    model = fit_ppca(mnist.x_train, latent_dim=2, seed=0)
+    before = model.encode(mnist.x_test[:3])[1]
+    after = widen_encoder(model, 2.0).encode(mnist.x_test[:3])[1]
+    np.testing.assert_allclose(after - before, np.log(2.0), atol=1e-5)
+    with pytest.raises(ValueError, match="factor"):
+        widen_encoder(model, 0.0)

@@ -83,3 +83,16 @@ def test_gaussian_log_density_matches_scipy_formula():
     var = np.exp(log_var)
     manual = np.sum(-0.5 * np.log(2 * np.pi * var) - (z - mean) ** 2 / (2 * var))
     assert float(np_(gaussian_log_density(z, mean, log_var))[0]) == pytest.approx(manual, rel=1e-5)
+
+
+def test_monte_carlo_kl_helper_agrees_with_closed_form():
+    from vaebook.losses import gaussian_kl, gaussian_kl_monte_carlo
+
+    mean = np.array([[0.5, -1.0], [0.0, 0.0]])
+    log_var = np.array([[-1.0, 0.7], [0.0, 0.0]])
+    estimate, stderr = gaussian_kl_monte_carlo(mean, log_var, samples=200_000)
+    exact = np.asarray(gaussian_kl(mean, log_var))
+    assert np.all(np.abs(estimate - exact) <= 4 * stderr + 1e-12)
+    assert estimate[1] == 0.0  # q = p: log q(z) - log p(z) is exactly 0 for every z
+    with pytest.raises(ValueError, match="shape"):
+        gaussian_kl_monte_carlo(mean, log_var[:1])

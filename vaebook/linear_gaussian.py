@@ -125,3 +125,16 @@ def fit_ppca(x, latent_dim: int = 5, seed: int = 0) -> LinearGaussianVAE:
     )
     vae.log_noise_var.assign(math.log(noise_var))
     return vae
+
+
+def widen_encoder(vae: LinearGaussianVAE, factor: float) -> LinearGaussianVAE:
+    """Multiply every variance of q(z|x) by ``factor`` in place (log_var += log factor); returns the model.
+
+    A deliberately worse encoder: the ELBO drops below log p(x) by more, which shows the gap.
+    """
+    if not np.isfinite(factor) or factor <= 0:
+        raise ValueError(f"factor must be a finite number > 0 (it multiplies variances), got {factor!r}.")
+    layer = vae.encoder.get_layer("z_log_var")
+    kernel, bias = layer.get_weights()
+    layer.set_weights([kernel, bias + np.float32(math.log(factor))])
+    return vae

@@ -72,3 +72,20 @@ def gaussian_log_density(z, mean, log_var):
 def elbo(x, logits, mean, log_var):
     """Single-sample ELBO per example: log p(x|z) - KL(q(z|x) || p(z)), with z ~ q(z|x) behind ``logits``."""
     return bernoulli_log_likelihood(x, logits) - gaussian_kl(mean, log_var)
+
+
+def gaussian_kl_monte_carlo(mean, log_var, samples: int = 100_000, seed: int = 0):
+    """Monte Carlo estimate of KL(q || N(0, I)) per example: the mean of log q(z) - log p(z) over z ~ q.
+
+    A check on :func:`gaussian_kl`; returns (estimate, standard error), each of shape (N,).
+    """
+    import numpy as np
+
+    mean, log_var = np.asarray(mean, np.float64), np.asarray(log_var, np.float64)
+    if mean.shape != log_var.shape or mean.ndim != 2:
+        raise ValueError(f"mean {mean.shape} and log_var {log_var.shape} must both have shape (N, latent_dim).")
+    eps = np.random.default_rng(seed).standard_normal((samples, *mean.shape))
+    z = mean + np.exp(0.5 * log_var) * eps
+    # log q(z) - log p(z), with the log(2 pi) terms cancelled.
+    log_ratio = -0.5 * np.sum(log_var + eps**2 - z**2, axis=-1)
+    return log_ratio.mean(axis=0), log_ratio.std(axis=0, ddof=1) / np.sqrt(samples)
