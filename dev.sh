@@ -4,6 +4,7 @@
 #   ./dev.sh test      install everything and run every test (what CI runs)
 #   ./dev.sh execute   re-execute every notebook in place, hermetically (bundled data, fixed seeds)
 #   ./dev.sh setup     only create or update the environment
+#   ./dev.sh rehearse  build the Binder environment locally and serve JupyterLab on 127.0.0.1
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -107,5 +108,6 @@ case "${1:-}" in
   test) shift; cmd_test "$@" ;;
   execute) shift; cmd_execute "$@" ;;
   setup) ensure_env; echo "== $VENV is ready" ;;
-  *) echo "usage: ./dev.sh lab | test | execute | setup" >&2; exit 2 ;;
+  rehearse) shift; exec binder/rehearse.sh "$@" ;;
+  *) echo "usage: ./dev.sh lab | test | execute | setup | rehearse" >&2; exit 2 ;;
 esac

@@ -40,3 +40,14 @@ def test_main_vae_uses_both_latent_dimensions(mnist):
     vae = train_or_load(main_vae(mnist), mnist, verbose=0).vae  # the shared cache: the notebooks reuse it
     means, _ = vae.encode(mnist.x_test)
     assert np.all(means.std(axis=0) > 0.5), f"a latent dimension collapsed: std of the means {means.std(axis=0)}"
+
+
+def test_series_models_cover_every_notebook_model():
+    from vaebook.configs import series_models
+
+    pairs = series_models(fake(), fake(binarization="dynamic"))
+    configs = [c for c, _ in pairs]
+    assert main_vae(fake()) in configs and small_vae(fake(), beta=0.0) in configs
+    assert without_digit(fake()) in configs and all(c in configs for c in beta_sweep(fake()))
+    assert [d.binarization for c, d in pairs if c.latent_dim == 50] == ["dynamic"]
+    assert len(set(configs)) == len(configs)

@@ -68,3 +68,13 @@ def likelihood_vae(data: MNIST) -> TrainConfig:
         arch="mlp", latent_dim=50, beta=1.0, epochs=epochs_for(data, bundled=25, full=5), seed=0,
         hidden=(200, 200), activation="tanh",
     )
+
+
+def series_models(data: MNIST, binary: MNIST) -> list:
+    """Every (config, data) pair the notebooks train, for pre-building the cache (Binder's postBuild).
+
+    ``data`` is MNIST with grey levels; ``binary`` the same source dynamically binarized.
+    """
+    pairs = [(main_vae(data), data), (small_vae(data, beta=0.0), data), (without_digit(data), data)]
+    pairs += [(config, data) for config in beta_sweep(data)]
+    return pairs + [(likelihood_vae(binary), binary)]
