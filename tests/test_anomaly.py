@@ -98,3 +98,16 @@ def test_rate_distortion_plot_and_roc_curves():
     plot_roc_curves({"perfect": ([0, 0, 1, 1], [0.1, 0.2, 0.8, 0.9])}, ax)
     assert ax.get_legend().get_texts()[0].get_text() == "perfect (AUC 1.00)"
     plt.close("all")
+
+
+def test_elbo_terms_decode_in_bounded_chunks(trained, mnist, monkeypatch):
+    vae, _ = trained
+    x = mnist.x_test[:20]
+    sizes = []
+    original = vae.log_likelihood
+    monkeypatch.setattr(vae, "log_likelihood", lambda xb, z: sizes.append(z.shape[0] * z.shape[1]) or original(xb, z))
+    chunked, _ = elbo_terms(vae, x, samples=50, max_decoded=100)
+    assert max(sizes) <= 100 and sum(sizes) == 50 * 20
+    monkeypatch.undo()
+    whole, _ = elbo_terms(vae, x, samples=50, max_decoded=10_000)
+    assert chunked.mean() == pytest.approx(whole.mean(), rel=0.01)  # the same expectation, other draws

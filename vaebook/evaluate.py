@@ -39,24 +39,29 @@ def _check_positive(name, value):
         raise ValueError(f"{name} must be a whole number >= 1, got {value!r}.")
 
 
-def elbo_terms(model, x, samples: int = 1, batch_size: int = 500, seed: int = 0):
+def elbo_terms(model, x, samples: int = 1, batch_size: int = 500, seed: int = 0, max_decoded: int = 10000):
     """The two terms of each image's ELBO, in nats, as NumPy arrays of shape (N,).
 
     Returns (log_lik, kl): log_lik = E_q[log p(x|z)], averaged over ``samples`` draws of
     z ~ q(z|x), summed over pixels; kl = KL(q(z|x) || p(z)) in closed form, summed over latent
     dimensions. ELBO = log_lik - kl. In rate-distortion terms, -log_lik is the distortion D and
-    kl the rate R.
+    kl the rate R. Samples are decoded in chunks of at most ``max_decoded``, so memory stays bounded.
     """
     x = check_images(x)
     _check_positive("samples", samples)
     _check_positive("batch_size", batch_size)
+    _check_positive("max_decoded", max_decoded)
     gen = keras.random.SeedGenerator(seed)
     log_liks, kls = [], []
     for xb in _batches(x, batch_size):
         mean, log_var = model.encoder(xb, training=False)
-        eps = keras.random.normal((samples, *ops.shape(mean)), seed=gen)
-        z = mean[None] + ops.exp(0.5 * log_var)[None] * eps
-        log_liks.append(ops.convert_to_numpy(ops.mean(model.log_likelihood(xb, z), axis=0)))
+        chunk = max(1, max_decoded // len(xb))  # bounded memory for many samples
+        total = 0.0
+        for start in range(0, samples, chunk):
+            eps = keras.random.normal((min(chunk, samples - start), *ops.shape(mean)), seed=gen)
+            z = mean[None] + ops.exp(0.5 * log_var)[None] * eps
+            total = total + ops.sum(model.log_likelihood(xb, z), axis=0)
+        log_liks.append(ops.convert_to_numpy(total / samples))
         kls.append(ops.convert_to_numpy(gaussian_kl(mean, log_var)))
     return np.concatenate(log_liks).astype(np.float64), np.concatenate(kls).astype(np.float64)
 
