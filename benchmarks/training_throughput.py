@@ -1,0 +1,135 @@
+"""Training speed of vaebook's VAE against a plain-Keras reference of the same model, alternated in one run.
+
+The reference is written the usual Keras 3 way for this benchmark: a subclassed Model with a
+train_step, binary cross-entropy summed over pixels plus the closed-form KL, Adam, batch 128,
+default compile settings. vaebook's VAE is ``build_vae("conv")`` with its default
+``steps_per_execution=8``. The script also measures the levers: steps_per_execution=1 and XLA.
+
+    python -m benchmarks.training_throughput   # target: vaebook / reference >= 1.0, ELBO no worse
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from benchmarks._common import parser, report, timed, verdict
+
+TARGET = 1.0
+ELBO_TOLERANCE = 2.0  # nats per image: run-to-run spread of the held-out ELBO after this budget
+
+
+def reference_vae(seed: int):
+    """The plain-Keras reference: same encoder/decoder layers and loss, nothing from vaebook.model."""
+    import keras
+    import tensorflow as tf
+    from keras import layers, ops
+
+    keras.utils.set_random_seed(seed)
+    inputs = keras.Input((28, 28, 1))
+    h = layers.Conv2D(32, 3, strides=2, padding="same", activation="relu")(inputs)
+    h = layers.Conv2D(64, 3, strides=2, padding="same", activation="relu")(h)
+    h = layers.Dense(16, activation="relu")(layers.Flatten()(h))
+    encoder = keras.Model(inputs, [layers.Dense(2)(h), layers.Dense(2)(h)])
+    z_in = keras.Input((2,))
+    h = layers.Reshape((7, 7, 64))(layers.Dense(7 * 7 * 64, activation="relu")(z_in))
+    h = layers.Conv2DTranspose(64, 3, strides=2, padding="same", activation="relu")(h)
+    h = layers.Conv2DTranspose(32, 3, strides=2, padding="same", activation="relu")(h)
+    decoder = keras.Model(z_in, layers.Conv2DTranspose(1, 3, padding="same")(h))
+
+    class Reference(keras.Model):
+        def __init__(self):
+            super().__init__()
+            self.encoder, self.decoder = encoder, decoder
+            self.seed_gen = keras.random.SeedGenerator(seed)
+            self.tracker = keras.metrics.Mean(name="loss")
+
+        def call(self, x):
+            mean, log_var = self.encoder(x)
+            return self.decoder(mean)
+
+        def train_step(self, x):
+            with tf.GradientTape() as tape:
+                mean, log_var = self.encoder(x, training=True)
+                z = mean + ops.exp(0.5 * log_var) * keras.random.normal(ops.shape(mean), seed=self.seed_gen)
+                logits = self.decoder(z, training=True)
+                bce = ops.sum(ops.binary_crossentropy(x, logits, from_logits=True), axis=(1, 2, 3))
+                kl = -0.5 * ops.sum(1 + log_var - ops.square(mean) - ops.exp(log_var), axis=1)
+                loss = ops.mean(bce + kl)
+            grads = tape.gradient(loss, self.trainable_weights)
+            self.optimizer.apply(grads, self.trainable_weights)
+            self.tracker.update_state(loss)
+            return {"loss": self.tracker.result()}
+
+    model = Reference()
+    model.compile(optimizer=keras.optimizers.Adam(1e-3))
+    return model
+
+
+class ElboView:
+    """Adapts the reference to vaebook.evaluate (encoder + log_likelihood) so both are scored by one function."""
+
+    def __init__(self, model):
+        self.encoder, self.decoder = model.encoder, model.decoder
+
+    def log_likelihood(self, x, z):
+        from keras import ops
+
+        from vaebook.losses import bernoulli_log_likelihood
+
+        k, n = z.shape[0], z.shape[1]
+        logits = self.decoder(ops.reshape(z, (-1, 2)))
+        x_rep = ops.reshape(ops.broadcast_to(ops.convert_to_tensor(x)[None], (k, *x.shape)), (-1, 28, 28, 1))
+        return ops.reshape(bernoulli_log_likelihood(x_rep, logits), (k, n))
+
+
+def main(argv=None):
+    args = parser(__doc__).parse_args(argv)
+    import keras
+
+    from vaebook.data import load_mnist
+    from vaebook.evaluate import dataset_elbo
+    from vaebook.model import build_vae
+
+    data = load_mnist("bundled", verbose=False)
+    x = data.x_train[:512] if args.smoke else data.x_train
+    epochs, rounds = (2, 1) if args.smoke else (6, 2)
+    builders = {
+        "reference (plain Keras, spe=1)": lambda s: reference_vae(s),
+        "vaebook (spe=8, default)": lambda s: build_vae("conv", seed=s),
+        "vaebook (spe=1)": lambda s: build_vae("conv", seed=s, steps_per_execution=1),
+    }
+    if not args.smoke:
+        def xla(s):
+            vae = build_vae("conv", seed=s)
+            vae.compile(optimizer=keras.optimizers.Adam(1e-3), steps_per_execution=8, jit_compile=True)
+            return vae
+        builders["vaebook (spe=8, XLA)"] = xla
+    speed = {name: [] for name in builders}
+    elbo = {name: [] for name in builders}
+    for r in range(rounds):  # alternate the variants, so that drifts in machine load hit all of them
+        for name, build in builders.items():
+            model = build(r)
+            model.fit(x, epochs=1, batch_size=128, verbose=0)  # warm-up epoch: tracing, excluded
+            _, seconds = timed(model.fit, x, epochs=epochs, batch_size=128, verbose=0)
+            speed[name].append(epochs * len(x) / seconds)
+            scored = model if name.startswith("vaebook") else ElboView(model)
+            elbo[name].append(dataset_elbo(scored, data.x_test, samples=5))
+    ref = "reference (plain Keras, spe=1)"
+    rows = []
+    for name in builders:
+        ratio = float(np.median(speed[name]) / np.median(speed[ref]))
+        row = {"variant": name, "images_per_s": float(np.median(speed[name])), "ratio_to_reference": ratio,
+               "heldout_elbo": float(np.mean(elbo[name]))}
+        if name == "vaebook (spe=8, default)":
+            elbo_ok = row["heldout_elbo"] >= float(np.mean(elbo[ref])) - ELBO_TOLERANCE
+            row["target"] = f"ratio >= {TARGET:g}, ELBO >= reference - {ELBO_TOLERANCE:g}"
+            row["result"] = "n/a (smoke)" if args.smoke else verdict(
+                ratio >= TARGET and elbo_ok, f"ratio {ratio:.2f}, ELBO ok: {elbo_ok}")
+        rows.append(row)
+    conditions = {"data": f"bundled MNIST, {len(x)} training images, ELBO on the 1,000 test images (grey levels, 5 samples)",
+                  "batch_size": 128, "timed_epochs": epochs, "warm_up_epochs_excluded": 1, "rounds": rounds}
+    return report("training_throughput", args, rows, conditions, "python -m benchmarks.training_throughput")
+
+
+if __name__ == "__main__":
+    main()

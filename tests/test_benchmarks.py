@@ -1,0 +1,42 @@
+"""Smoke runs of every benchmark: tiny sizes, no timing targets, but real code paths and sane JSON."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+BENCHMARKS = ["grid_speed", "training_throughput", "widget_latency", "notebook_cost", "likelihood", "exact_limit"]
+
+
+@pytest.mark.parametrize("name", BENCHMARKS)
+def test_benchmark_smoke_run(name, tmp_path):
+    out = tmp_path / f"{name}.json"
+    env_cache = {"VAEBOOK_CACHE": str(tmp_path / "cache")} if name != "notebook_cost" else {}
+    import os
+
+    env = dict(os.environ, VAEBOOK_DATA="bundled", TF_CPP_MIN_LOG_LEVEL="3", **env_cache)
+    done = subprocess.run([sys.executable, "-m", f"benchmarks.{name}", "--smoke", "--out", str(out)],
+                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    result = json.loads(out.read_text())
+    assert result["smoke"] is True and result["benchmark"].startswith(name.split("_")[0])
+    assert result["rows"] and result["command"].startswith("python -m benchmarks.")
+    assert result["machine"]["cpus"] >= 1
+    rows = result["rows"]
+    if name == "grid_speed":
+        assert result["conditions"]["same_images"] is True
+        assert all(r["median_s"] > 0 for r in rows)
+    elif name == "training_throughput":
+        assert all(r["images_per_s"] > 0 and r["heldout_elbo"] < 0 for r in rows)
+    elif name == "widget_latency":
+        assert rows[0]["images_changed"] == rows[0]["changes"] and rows[0]["p95_ms"] >= rows[0]["p50_ms"] > 0
+    elif name == "notebook_cost":
+        assert rows[0]["seconds"] > 0 and 0.05 < rows[0]["peak_gb"] < 10
+    elif name == "likelihood":
+        for r in rows:  # the estimate is a bound-tightener: above the ELBO, up to Monte Carlo noise
+            assert r["log_likelihood_is"] > r["elbo"] - 1.0 and r["log_likelihood_is"] < 0
+    elif name == "exact_limit":
+        assert all(r["abs_error"] < 1.0 and r["is_estimate"] >= r["elbo"] - 0.1 for r in rows)
