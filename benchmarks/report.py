@@ -14,7 +14,7 @@ START, END = "<!-- results:start -->", "<!-- results:end -->"
 
 def fmt(v):
     if isinstance(v, float):
-        return f"{v:,.1f}" if abs(v) >= 100 else f"{v:.3g}"
+        return f"{v:,.1f}" if abs(v) >= 100 else f"{v:.4g}"
     return str(v)
 
 

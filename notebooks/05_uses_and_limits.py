@@ -266,7 +266,7 @@ model_50d = train_or_load(config, binary).vae
 
 # %% [markdown]
 # With k = 5000 samples per image, the estimate is expensive, so this notebook evaluates the
-# first 100 test digits (all ten classes appear among them); `benchmarks/likelihood.py` runs
+# first 100 test digits (all ten classes appear among them); `python -m benchmarks.likelihood` runs
 # the whole test set. The estimate grows with k towards log p(x), starting from the ELBO
 # at k = 1:
 
