@@ -39,6 +39,17 @@ def _check_positive(name, value):
         raise ValueError(f"{name} must be a whole number >= 1, got {value!r}.")
 
 
+def _posterior_chunks(mean, log_var, n: int, max_decoded: int, gen):
+    """n codes z ~ q(z|x) = N(mean, exp(log_var)) per image, in chunks of shape (m, batch, latent_dim).
+
+    Each chunk holds at most ``max_decoded`` codes (m * batch), so decoding it has bounded memory.
+    """
+    chunk = max(1, max_decoded // int(ops.shape(mean)[0]))
+    for start in range(0, n, chunk):
+        eps = keras.random.normal((min(chunk, n - start), *ops.shape(mean)), seed=gen)
+        yield mean[None] + ops.exp(0.5 * log_var)[None] * eps
+
+
 def elbo_terms(model, x, samples: int = 1, batch_size: int = 500, seed: int = 0, max_decoded: int = 10000):
     """The two terms of each image's ELBO, in nats, as NumPy arrays of shape (N,).
 
@@ -55,11 +66,8 @@ def elbo_terms(model, x, samples: int = 1, batch_size: int = 500, seed: int = 0,
     log_liks, kls = [], []
     for xb in _batches(x, batch_size):
         mean, log_var = model.encoder(xb, training=False)
-        chunk = max(1, max_decoded // len(xb))  # bounded memory for many samples
         total = 0.0
-        for start in range(0, samples, chunk):
-            eps = keras.random.normal((min(chunk, samples - start), *ops.shape(mean)), seed=gen)
-            z = mean[None] + ops.exp(0.5 * log_var)[None] * eps
+        for z in _posterior_chunks(mean, log_var, samples, max_decoded, gen):
             total = total + ops.sum(model.log_likelihood(xb, z), axis=0)
         log_liks.append(ops.convert_to_numpy(total / samples))
         kls.append(ops.convert_to_numpy(gaussian_kl(mean, log_var)))
@@ -115,12 +123,8 @@ def importance_log_likelihood(
     out = []
     for xb in _batches(x, batch_size):
         mean, log_var = model.encoder(xb, training=False)
-        chunk = max(1, max_decoded // len(xb))
         total = ops.full((len(xb),), -np.inf)
-        for start in range(0, k, chunk):
-            n = min(chunk, k - start)
-            eps = keras.random.normal((n, *ops.shape(mean)), seed=gen)
-            z = mean[None] + ops.exp(0.5 * log_var)[None] * eps
+        for z in _posterior_chunks(mean, log_var, k, max_decoded, gen):
             log_w = (
                 model.log_likelihood(xb, z)
                 + gaussian_log_density(z, 0.0, 0.0)
