@@ -10,4 +10,11 @@ Each notebook section maps to one module:
 - :mod:`vaebook.cache`: train a model once, load it afterwards.
 """
 
+import os
+
+# TensorFlow writes start-up lines (CPU feature notices) to stderr, which a notebook shows as red
+# text in its first cell. Keep warnings and errors from TensorFlow's C++ side out of the way
+# unless the reader chose a level; this must run before TensorFlow is imported.
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
 __version__ = "0.1.0"
