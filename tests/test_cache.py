@@ -3,7 +3,8 @@ import dataclasses
 import numpy as np
 import pytest
 
-from vaebook.cache import CacheError, TrainConfig, cache_key, train_or_load
+from vaebook.cache import CacheError, cache_key, train_or_load
+from vaebook.training import TrainConfig
 
 
 @pytest.fixture(scope="module")
@@ -11,7 +12,7 @@ def small(mnist):
     return dataclasses.replace(mnist, x_train=mnist.x_train[:600], y_train=mnist.y_train[:600])
 
 
-CONFIG = TrainConfig(arch="mlp", latent_dim=2, epochs=1, hidden=(32,))
+CONFIG = TrainConfig(arch="mlp", latent_dim=2, epochs=1, warmup_epochs=0, hidden=(32,))
 
 
 def test_trains_once_then_loads(small, tmp_path, capsys):
@@ -52,7 +53,17 @@ def test_corrupt_cache_names_the_file_and_the_fix(small, tmp_path):
     assert fixed.trained_now
 
 
-@pytest.mark.parametrize("bad", [dict(latent_dim=0), dict(epochs=0), dict(exclude_digit=12)])
-def test_bad_config(bad):
-    with pytest.raises(ValueError):
+@pytest.mark.parametrize(
+    "bad, message",
+    [
+        (dict(latent_dim=0), "latent_dim"),
+        (dict(epochs=0), "epochs must be >= 1"),
+        (dict(epochs=5, warmup_epochs=5), "warmup_epochs must be from 0 to epochs - 1 = 4"),
+        (dict(patience=0), "patience must be >= 1"),
+        (dict(exclude_digit=12), "exclude_digit must be a digit"),
+        (dict(perturb=1.0), "perturb is a share of pixels"),
+    ],
+)
+def test_bad_config(bad, message):
+    with pytest.raises(ValueError, match=message):
         TrainConfig(**bad)

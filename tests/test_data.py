@@ -149,3 +149,27 @@ def test_check_images_accepts_common_layouts():
     for x in (np.zeros((2, 784)), np.zeros((2, 28, 28)), np.zeros((2, 28, 28, 1), np.uint8)):
         out = check_images(x)
         assert out.shape == (2, 28, 28, 1) and out.dtype == np.float32
+
+
+def test_default_is_the_bundled_subset_and_never_downloads(monkeypatch, capsys):
+    monkeypatch.delenv("VAEBOOK_DATA", raising=False)
+    calls = []
+    monkeypatch.setattr(data_mod, "_load_full", lambda: calls.append(1) or _offline())
+    data = load_mnist()
+    assert data.source == "bundled" and calls == []
+    assert capsys.readouterr().out.startswith("data: bundled MNIST subset")  # no "Downloading", no fallback line
+    monkeypatch.setenv("VAEBOOK_DATA", "")
+    assert load_mnist(verbose=False).source == "bundled" and calls == []
+
+
+def test_perturb_replaces_the_chosen_share_of_pixels(mnist):
+    from vaebook.data import perturb
+
+    x = mnist.x_train[:200]
+    noisy = perturb(x, 0.2, seed=0)
+    changed = noisy != x
+    assert 0.18 < changed.mean() < 0.22 and noisy.min() >= 0 and noisy.max() <= 1
+    np.testing.assert_array_equal(perturb(x, 0.2, seed=0), noisy)
+    np.testing.assert_array_equal(perturb(x, 0.0), x)
+    with pytest.raises(ValueError, match="rate is the share of pixels"):
+        perturb(x, 1.5)

@@ -9,6 +9,11 @@ and no ``Lambda`` layer, so it runs, validates and saves on Keras 3.
 with -log p(x|z) the binary cross-entropy summed over the 784 pixels (from logits) and KL the
 closed-form Gaussian KL summed over latent dimensions. With beta = 1 the loss is the negative
 ELBO; it is a bound, never a log-likelihood.
+
+KL warm-up: the training step weighs the KL term by ``kl_weight``, a non-trainable variable
+that :class:`KLWarmup` ramps from beta / warmup_epochs up to beta over the first epochs (the
+compiled step reads the variable, so changing it needs no retracing). Validation always uses
+beta itself, so validation losses of different epochs are comparable.
 """
 
 from __future__ import annotations
@@ -134,6 +139,8 @@ class VAE(keras.Model):
         self.beta = float(beta)
         self.dynamic_binarization = bool(dynamic_binarization)
         self.seed = seed
+        # The KL weight of the training step: beta, or less during a KL warm-up (see KLWarmup).
+        self.kl_weight = keras.Variable(self.beta, trainable=False, dtype="float32", name="kl_weight")
         self.sampling = Sampling(seed=seed, name="sampling")
         self.binarization_seed = keras.random.SeedGenerator(None if seed is None else seed + 1)
         self.loss_tracker = keras.metrics.Mean(name="loss")
@@ -184,9 +191,9 @@ class VAE(keras.Model):
     def metrics(self):
         return [self.loss_tracker, self.reconstruction_tracker, self.kl_tracker]
 
-    def _update_metrics(self, reconstruction, kl):
+    def _update_metrics(self, reconstruction, kl, kl_weight):
         reconstruction, kl = ops.mean(reconstruction), ops.mean(kl)
-        loss = reconstruction + self.beta * kl
+        loss = reconstruction + kl_weight * kl
         self.loss_tracker.update_state(loss)
         self.reconstruction_tracker.update_state(reconstruction)
         self.kl_tracker.update_state(kl)
@@ -195,13 +202,13 @@ class VAE(keras.Model):
     def train_step(self, data):
         with tf.GradientTape() as tape:
             reconstruction, kl = self.loss_terms(_first(data), training=True)
-            loss = self._update_metrics(reconstruction, kl)
+            loss = self._update_metrics(reconstruction, kl, self.kl_weight)
         grads = tape.gradient(loss, self.trainable_weights)
         self.optimizer.apply(grads, self.trainable_weights)
         return {m.name: m.result() for m in self.metrics}
 
     def test_step(self, data):
-        self._update_metrics(*self.loss_terms(_first(data), training=False))
+        self._update_metrics(*self.loss_terms(_first(data), training=False), self.beta)
         return {m.name: m.result() for m in self.metrics}
 
     def fit(self, x=None, y=None, *args, validation_data=None, **kwargs):
@@ -264,6 +271,32 @@ class VAE(keras.Model):
         for part in ("encoder", "decoder"):
             config[part] = keras.saving.deserialize_keras_object(config[part])
         return cls(**config)
+
+
+class KLWarmup(keras.callbacks.Callback):
+    """KL warm-up: the training step's KL weight rises linearly to beta over the first ``epochs`` epochs.
+
+    In epoch e (from 0) the training loss is reconstruction + w_e * KL with
+    w_e = beta * min(1, (e + 1) / epochs). Early in training the KL term otherwise wins: it
+    pushes q(z|x) onto the prior before the decoder has learned to use the code, and the code
+    can stay switched off (posterior collapse). After training the weight is beta again.
+    """
+
+    def __init__(self, epochs: int):
+        super().__init__()
+        if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < 0:
+            raise ValueError(f"KL warm-up epochs must be a whole number >= 0 (0: no warm-up), got {epochs!r}.")
+        self.epochs = int(epochs)
+
+    def weight(self, epoch: int, beta: float) -> float:
+        """The KL weight of epoch ``epoch`` (counted from 0)."""
+        return beta if self.epochs == 0 else beta * min(1.0, (epoch + 1) / self.epochs)
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.model.kl_weight.assign(self.weight(epoch, self.model.beta))
+
+    def on_train_end(self, logs=None):
+        self.model.kl_weight.assign(self.model.beta)
 
 
 def check_latent_codes(z, latent_dim: int) -> np.ndarray:
