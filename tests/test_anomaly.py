@@ -93,7 +93,7 @@ def test_rate_distortion_plot_and_roc_curves():
 
     ax = plot_rate_distortion([{"rate": 8.0, "distortion": 150.0}, {"rate": 3.0, "distortion": 170.0}], [1, 4])
     np.testing.assert_allclose(ax.lines[0].get_xydata(), [[8, 150], [3, 170]])
-    assert [t.get_text() for t in ax.texts] == ["beta=1", "beta=4"]
+    assert [t.get_text() for t in ax.texts] == ["beta=1", "beta=4", "D + R = 160", "D + R = 170"]
     _, ax = plt.subplots()
     plot_roc_curves({"perfect": ([0, 0, 1, 1], [0.1, 0.2, 0.8, 0.9])}, ax)
     assert ax.get_legend().get_texts()[0].get_text() == "perfect (AUC 1.00)"

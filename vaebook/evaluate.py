@@ -133,3 +133,33 @@ def importance_log_likelihood(
             total = ops.logaddexp(total, ops.logsumexp(log_w, axis=0))
         out.append(ops.convert_to_numpy(total).astype(np.float64) - math.log(k))
     return np.concatenate(out)
+
+
+def code_knn_accuracy(train_codes, train_labels, test_codes, test_labels, k: int = 5) -> float:
+    """Accuracy of a k-nearest-neighbour classifier fitted on training codes and scored on test codes.
+
+    It measures how well the latent space keeps digits apart, although the model never saw a label.
+    """
+    from sklearn.neighbors import KNeighborsClassifier
+
+    _check_positive("k", k)
+    return float(KNeighborsClassifier(n_neighbors=k).fit(train_codes, train_labels).score(test_codes, test_labels))
+
+
+def digit_reader(images, labels, k: int = 5):
+    """A function that reads which digit each image shows: k-nearest neighbours on the pixels of
+    ``images`` (real, labelled digits, such as the training set).
+
+    Use it on reconstructions and decoded codes: it names the real digits they look most like.
+    """
+    from sklearn.neighbors import KNeighborsClassifier
+
+    _check_positive("k", k)
+    images = check_images(images, "reference images")
+    knn = KNeighborsClassifier(n_neighbors=k).fit(images.reshape(len(images), -1), np.asarray(labels))
+
+    def read(x) -> np.ndarray:
+        x = check_images(x)
+        return knn.predict(x.reshape(len(x), -1))
+
+    return read

@@ -25,25 +25,39 @@ def quantile_values(n: int = 15, eps: float = 0.05) -> np.ndarray:
     return ((values - values[::-1]) / 2).astype(np.float32)
 
 
-def quantile_grid(n: int = 15, latent_dim: int = 2, dims=(0, 1), eps: float = 0.05) -> np.ndarray:
-    """An n x n grid of codes at Gaussian quantiles, row-major with z[dims[1]] decreasing down the rows.
+def quantile_grid(n: int = 15, latent_dim: int = 2, dims=(0, 1), eps: float = 0.05, codes=None) -> np.ndarray:
+    """An n x n grid of codes at quantiles, row-major with z[dims[1]] decreasing down the rows.
 
-    Coordinates are Phi^{-1}(p) for p evenly spaced in [eps, 1 - eps], so each cell covers an
-    equal share of prior mass; the other latent dimensions are 0 (the prior mean).
-    Returns shape (n * n, latent_dim).
+    Without ``codes`` the coordinates are the prior's quantiles Phi^{-1}(p) for p evenly spaced
+    in [eps, 1 - eps], so each cell covers an equal share of prior mass. With ``codes`` (encoder
+    means, shape (N, latent_dim)) they are the same quantiles of the codes along each of the two
+    dimensions, so the grid covers where the data's codes are. The other latent dimensions
+    are 0 (the prior mean). Returns shape (n * n, latent_dim).
     """
     if n < 1:
         raise ValueError(f"n must be >= 1, got {n}.")
     if not 0 < eps < 0.5:
-        raise ValueError(f"eps must be in (0, 0.5): the grid covers prior mass [eps, 1 - eps], got {eps}.")
+        raise ValueError(f"eps must be in (0, 0.5): the grid covers probability [eps, 1 - eps], got {eps}.")
     if len(set(dims)) != 2 or not all(0 <= d < latent_dim for d in dims):
         raise ValueError(f"dims must be two different dimensions below latent_dim={latent_dim}, got {dims}.")
-    values = quantile_values(n, eps)
-    ys, xs = np.meshgrid(values[::-1], values, indexing="ij")
+    xs, ys = grid_axes(n, eps, codes, dims)
+    y, x = np.meshgrid(ys[::-1], xs, indexing="ij")
     z = np.zeros((n * n, latent_dim), np.float32)
-    z[:, dims[0]] = xs.ravel()
-    z[:, dims[1]] = ys.ravel()
+    z[:, dims[0]] = x.ravel()
+    z[:, dims[1]] = y.ravel()
     return z
+
+
+def grid_axes(n: int = 15, eps: float = 0.05, codes=None, dims=(0, 1)):
+    """The two increasing axes of :func:`quantile_grid`: the prior's quantiles, or the codes' along ``dims``."""
+    if codes is None:
+        values = quantile_values(n, eps)
+        return values, values
+    codes = np.asarray(codes, np.float32)
+    if codes.ndim != 2 or max(dims) >= codes.shape[1]:
+        raise ValueError(f"codes have shape {codes.shape}; pass encoder means (N, latent_dim) with the dims {dims}.")
+    p = np.linspace(eps, 1 - eps, n)
+    return tuple(np.quantile(codes[:, d], p).astype(np.float32) for d in dims)
 
 
 def interpolate(z_start, z_end, steps: int = 10) -> np.ndarray:
@@ -78,3 +92,25 @@ def nearest_codes(means, z, n: int = 10) -> np.ndarray:
 def distance_to_nearest(means, codes) -> np.ndarray:
     """For each code (M, latent_dim), the Euclidean distance to the nearest encoder mean (N, latent_dim)."""
     return _distances(means, codes).min(axis=1)
+
+
+def prior_radius(mass: float = 0.95, latent_dim: int = 2) -> float:
+    """Radius of the ball around 0 that holds ``mass`` of the prior N(0, I): sqrt(chi2_d quantile)."""
+    from scipy.stats import chi2
+
+    if not 0 < mass < 1:
+        raise ValueError(f"mass must be strictly between 0 and 1, got {mass!r}.")
+    return float(np.sqrt(chi2.ppf(mass, df=latent_dim)))
+
+
+def share_in_prior_region(codes, mass: float = 0.95) -> float:
+    """Share of codes (N, latent_dim) inside the ball that holds ``mass`` of the prior N(0, I).
+
+    For codes distributed like the prior this is about ``mass``; for codes on another scale it
+    says how much of the code cloud a sample from the prior can reach.
+    """
+    codes = np.asarray(codes, np.float32)
+    if codes.ndim != 2:
+        raise ValueError(f"codes have shape {codes.shape}; pass codes of shape (N, latent_dim).")
+    check_latent_codes(codes, codes.shape[1])
+    return float(np.mean(np.linalg.norm(codes, axis=1) <= prior_radius(mass, codes.shape[1])))

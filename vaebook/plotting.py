@@ -34,6 +34,17 @@ def scatter_latent(means, labels, dims=(0, 1), ax=None, title="Encoder means of 
     return ax
 
 
+def draw_prior_region(ax, mass: float = 0.95, color="black"):
+    """Draw the circle that holds ``mass`` of a 2-d prior N(0, I) on latent axes, named in a legend."""
+    from vaebook.latent import prior_radius
+
+    radius = prior_radius(mass, 2)
+    ax.add_patch(plt.Circle((0, 0), radius, fill=False, ls="--", lw=1.5, color=color,
+                            label=f"{mass:.0%} of the prior N(0, I)"))
+    ax.legend(markerscale=3, loc="center left", bbox_to_anchor=(1.0, 0.5), frameon=False)
+    return ax
+
+
 def show_images(images, ncols=10, titles=None, suptitle=None, row_labels=None, size=1.0):
     """Show 28x28 images (N, 28, 28[, 1]) in a grid, grey on white, without axes."""
     images = np.asarray(images).reshape(-1, 28, 28)
@@ -57,40 +68,70 @@ def show_images(images, ncols=10, titles=None, suptitle=None, row_labels=None, s
     return fig
 
 
+class SourceCode:
+    """Source code shown in a notebook: highlighted in Jupyter and on GitHub (Markdown), plain as text.
+
+    The plain text is the source itself, so nbval compares the code a notebook shows with the
+    code the package runs: the two cannot drift apart unnoticed.
+    """
+
+    def __init__(self, *objects):
+        import inspect
+        import textwrap
+
+        self.text = "\n\n".join(textwrap.dedent(inspect.getsource(o)).rstrip() for o in objects)
+
+    def _repr_markdown_(self):
+        return f"```python\n{self.text}\n```"
+
+    def __repr__(self):
+        return self.text
+
+
 def tile(images, nrows, ncols) -> np.ndarray:
     """Tile (nrows * ncols, 28, 28[, 1]) images row-major into one (nrows*28, ncols*28) array."""
     images = np.asarray(images).reshape(nrows, ncols, 28, 28)
     return images.transpose(0, 2, 1, 3).reshape(nrows * 28, ncols * 28)
 
 
-def show_manifold(images, coords, dims=(0, 1), title="Decoded grid of latent codes"):
+def show_manifold(images, coords, dims=(0, 1), title="Decoded grid of latent codes", ycoords=None):
     """Show an n x n grid of decoded codes (row-major, top row first, as ``latent.quantile_grid``).
 
-    ``coords`` are the n grid values per axis (increasing); ticks mark each cell's centre with
-    its latent coordinate, so unevenly spaced quantiles are labelled truthfully.
+    ``coords`` are the n grid values of the horizontal axis (increasing), ``ycoords`` those of
+    the vertical axis (default: the same); ticks mark each cell's centre with its latent
+    coordinate, so unevenly spaced quantiles are labelled truthfully.
     """
     n = len(coords)
+    ycoords = coords if ycoords is None else ycoords
+    if len(ycoords) != n:
+        raise ValueError(f"coords and ycoords must have the grid's n values each, got {n} and {len(ycoords)}.")
     fig, ax = plt.subplots(figsize=(7, 7))
     ax.imshow(tile(images, n, n), cmap="gray_r", vmin=0, vmax=1)
     centres = np.arange(n) * 28 + 13.5
     step = max(1, n // 7)
-    ax.set_xticks(centres[::step], [f"{c:.1f}" for c in coords[::step]])
-    ax.set_yticks(centres[::step], [f"{c:.1f}" for c in coords[::-1][::step]])
+    ax.set_xticks(centres[::step], [f"{c:.2f}" for c in coords[::step]])
+    ax.set_yticks(centres[::step], [f"{c:.2f}" for c in ycoords[::-1][::step]])
     ax.set_xlabel(f"z[{dims[0]}]")
     ax.set_ylabel(f"z[{dims[1]}]")
     ax.set_title(title)
     return fig
 
 
-def plot_history(history, terms=("loss", "reconstruction_loss", "kl_loss")):
-    """Training and validation curves, one panel per loss term, per image in nats."""
+def plot_history(history, terms=("loss", "reconstruction_loss", "kl_loss"), from_epoch: int = 2):
+    """Training and validation curves, one panel per loss term, per image in nats.
+
+    The curves start at epoch ``from_epoch`` (default 2): the first epoch's losses, from a
+    random start, are so much higher that they would squash every later change into a line.
+    """
+    if not 1 <= from_epoch <= len(history[terms[0]]):
+        raise ValueError(f"from_epoch must be from 1 to {len(history[terms[0]])} (the epochs trained), got {from_epoch}.")
     fig, axes = plt.subplots(1, len(terms), figsize=(4.2 * len(terms), 3.4))
     for ax, term in zip(np.atleast_1d(axes), terms):
-        epochs = np.arange(1, len(history[term]) + 1)
-        ax.plot(epochs, history[term], label="train")
+        epochs = np.arange(from_epoch, len(history[term]) + 1)
+        ax.plot(epochs, history[term][from_epoch - 1 :], label="train")
         if f"val_{term}" in history:
-            ax.plot(epochs, history[f"val_{term}"], label="validation")
-        ax.set_title(term.replace("_", " "))
+            ax.plot(epochs, history[f"val_{term}"][from_epoch - 1 :], label="validation")
+        ax.set_title(term.replace("_", " ") + (f" (from epoch {from_epoch})" if from_epoch > 1 else ""))
         ax.set_xlabel("epoch")
         ax.legend()
     np.atleast_1d(axes)[0].set_ylabel("nats per image")
@@ -98,14 +139,36 @@ def plot_history(history, terms=("loss", "reconstruction_loss", "kl_loss")):
     return fig
 
 
-def plot_latent_path(codes, ax, dims=(0, 1), label="path", color="black"):
-    """Draw a path of latent codes (steps, latent_dim) on latent axes: a line, a dot per step, start and end marked."""
+def plot_latent_path(codes, ax, dims=(0, 1), label="path", color="black", start="start", end="end"):
+    """Draw a path of latent codes (steps, latent_dim) on latent axes: a line, a dot per step, and
+    its start (square) and end (triangle) marked and named in the legend."""
     codes = np.asarray(codes)
     if codes.ndim != 2 or len(codes) < 2:
         raise ValueError(f"codes have shape {codes.shape}; pass at least two codes, shape (steps, latent_dim).")
     x, y = codes[:, dims[0]], codes[:, dims[1]]
     ax.plot(x, y, "-o", color=color, ms=3, lw=1, label=label)
-    ax.scatter(x[[0, -1]], y[[0, -1]], s=60, facecolors="none", edgecolors=color, linewidths=1.5)
+    ax.scatter(x[0], y[0], s=90, marker="s", facecolors="none", edgecolors=color, linewidths=2, label=start)
+    ax.scatter(x[-1], y[-1], s=110, marker="^", facecolors="none", edgecolors=color, linewidths=2, label=end)
+    ax.legend(markerscale=1, loc="center left", bbox_to_anchor=(1.0, 0.5), frameon=False)
+    return ax
+
+
+def plot_kl_curves(histories: dict, ax=None):
+    """The validation KL term per epoch for several training runs (``label: history``), with each
+    run's best epoch (the weights it kept) marked."""
+    if ax is None:
+        _, ax = plt.subplots(figsize=(7, 3.6))
+    for label, history in histories.items():
+        kl = np.asarray(history["val_kl_loss"])
+        line = ax.plot(np.arange(1, len(kl) + 1), kl, label=label)[0]
+        if "best_epoch" in history:
+            best = history["best_epoch"]
+            ax.plot(best, kl[best - 1], "o", color=line.get_color(), ms=6)
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("KL(q(z|x) || p(z))  [nats per image]")
+    ax.set_title("The KL term on the validation images (dots: the epoch whose weights were kept)")
+    ax.set_ylim(bottom=0)
+    ax.legend()
     return ax
 
 
@@ -116,7 +179,7 @@ def plot_score_histograms(scores, is_anomaly, ax, title, bins=40):
     ax.hist(scores[~is_anomaly], bins=edges, density=True, alpha=0.6, label=f"normal ({(~is_anomaly).sum()})")
     ax.hist(scores[is_anomaly], bins=edges, density=True, alpha=0.6, label=f"anomaly ({is_anomaly.sum()})")
     ax.set_xlabel("score (higher = more anomalous)")
-    ax.set_yticks([])
+    ax.set_ylabel("density")
     ax.set_title(title)
     ax.legend()
     return ax
@@ -149,11 +212,18 @@ def plot_rate_distortion(points, betas, ax=None):
     ax.plot(rates, distortions, "-o")
     for beta, r, d in zip(betas, rates, distortions):
         ax.annotate(f"beta={beta:g}", (r, d), textcoords="offset points", xytext=(6, 4))
-    r_line = np.linspace(0, rates.max() * 1.3, 2)
+    r_max = rates.max() * 1.3
+    r_line = np.linspace(0, r_max, 2)
+    y_low = distortions.min() - 0.1 * np.ptp(distortions) - 1
+    y_high = distortions.max() + 0.1 * np.ptp(distortions) + 1
     for total in np.unique(np.round(rates + distortions, -1)):
         ax.plot(r_line, total - r_line, ":", color="grey", lw=0.8)
-    ax.set_xlim(0, rates.max() * 1.3)
-    ax.set_ylim(distortions.min() - 0.1 * np.ptp(distortions) - 1, distortions.max() + 0.1 * np.ptp(distortions) + 1)
+        # Name each line where it enters the plot: at the top edge, or on the left edge.
+        r_at = min(max(total - y_high, 0.0), r_max)
+        ax.annotate(f"D + R = {total:g}", (r_at, total - r_at), fontsize=7, color="grey",
+                    textcoords="offset points", xytext=(2, -9), clip_on=True)
+    ax.set_xlim(0, r_max)
+    ax.set_ylim(y_low, y_high)
     ax.set_xlabel("rate R = KL(q(z|x) || p(z))  [nats]")
     ax.set_ylabel("distortion D = -log p(x|z)  [nats]")
     ax.set_title("The beta trade-off (dotted: constant D + R = -ELBO)")
