@@ -1,0 +1,98 @@
+"""The models shipped inside the package: manifest, checksums, loading, clear errors."""
+
+import dataclasses
+import shutil
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from vaebook import pretrained
+from vaebook.configs import SERIES, series_config
+from vaebook.data import load_mnist
+from vaebook.model import VAE
+
+
+def test_every_series_model_is_shipped_and_the_manifest_matches_the_files(mnist):
+    assert pretrained.names() == list(SERIES)
+    assert pretrained.names()[0] == "main"
+    total = 0
+    for name in pretrained.names():
+        entry = pretrained.info(name)
+        data = load_mnist("bundled", binarization=entry["data"]["binarization"], verbose=False)
+        # The shipped model was trained with today's configuration, on today's bundled split.
+        assert pretrained.config(name) == series_config(name, data), f"{name}: configuration changed; retrain it"
+        assert entry["data"]["fingerprint"] == pretrained.data_fingerprint(data), f"{name}: the data changed; retrain it"
+        assert entry["command"] == f"python -m vaebook.pretrained --retrain {name}"
+        assert 1 <= entry["best_epoch"] <= entry["epochs_run"] <= entry["config"]["epochs"]
+        for kind in ("weights", "history"):
+            path = pretrained.HERE / entry["files"][kind]["name"]
+            assert pretrained.sha256(path) == entry["files"][kind]["sha256"], f"{path.name} does not match the manifest"
+            total += path.stat().st_size
+        assert np.isfinite(entry["heldout_elbo"]) and entry["heldout_elbo"] < 0
+    assert total < 10e6, f"shipped files take {total / 1e6:.1f} MB; the budget is 10 MB"
+
+
+def test_loaded_main_model_is_ready_and_scores_as_the_manifest_says(mnist):
+    from vaebook.evaluate import dataset_elbo
+
+    vae = pretrained.load("main")
+    assert isinstance(vae, VAE) and vae.latent_dim == 2 and float(vae.kl_weight.numpy()) == 1.0
+    assert dataset_elbo(vae, mnist.x_test, samples=10) == pytest.approx(pretrained.info("main")["heldout_elbo"], abs=0.05)
+    means, _ = vae.encode(mnist.x_test)
+    assert np.all(means.std(axis=0) >= 0.5), "both latent dimensions are in use"
+    history = pretrained.history("main")
+    assert len(history["val_loss"]) == pretrained.info("main")["epochs_run"]
+
+
+@pytest.fixture
+def copy_of_package(tmp_path, monkeypatch):
+    target = tmp_path / "pretrained"
+    shutil.copytree(pretrained.HERE, target)
+    monkeypatch.setattr(pretrained, "HERE", target)
+    monkeypatch.setattr(pretrained, "MANIFEST", target / "manifest.json")
+    return target
+
+
+def test_corrupt_file_names_the_file_and_the_command(copy_of_package):
+    weights = copy_of_package / "main.weights.npz"
+    data = bytearray(weights.read_bytes())
+    data[100] ^= 0xFF
+    weights.write_bytes(bytes(data))
+    with pytest.raises(pretrained.PretrainedError, match=r"main\.weights\.npz, is corrupt.*python -m vaebook\.pretrained --retrain main"):
+        pretrained.load("main")
+
+
+def test_missing_file_names_the_file_and_the_command(copy_of_package):
+    (copy_of_package / "main.history.json").unlink()
+    with pytest.raises(pretrained.PretrainedError, match=r"main\.history\.json, is missing.*--retrain main"):
+        pretrained.history("main")
+
+
+def test_unknown_name_lists_the_shipped_models():
+    with pytest.raises(pretrained.PretrainedError, match="No shipped model is called 'mian'.*main, main_no_warmup"):
+        pretrained.load("mian")
+
+
+def test_model_for_uses_the_shipped_model_for_bundled_data_only(mnist, tmp_path, monkeypatch):
+    shipped = pretrained.model_for("main", mnist)
+    np.testing.assert_array_equal(shipped.decode(np.zeros((1, 2))), pretrained.load("main").decode(np.zeros((1, 2))))
+    with pytest.raises(ValueError, match="binarization='dynamic'"):
+        pretrained.model_for("likelihood_50d", mnist)
+    # Other data: the same configuration, trained on demand (here shortened to one epoch).
+    monkeypatch.setenv("VAEBOOK_CACHE", str(tmp_path))
+    make, binarization = SERIES["autoencoder"]
+    monkeypatch.setitem(SERIES, "autoencoder", (lambda d: dataclasses.replace(make(d), epochs=1, warmup_epochs=0), binarization))
+    other = dataclasses.replace(mnist, source="full")
+    trained = pretrained.model_for("autoencoder", other, verbose=0)
+    assert list(tmp_path.glob("*.keras")), "a model for other data is trained and cached, not taken from the package"
+    assert not np.array_equal(trained.encoder.get_weights()[0], pretrained.load("autoencoder").encoder.get_weights()[0])
+
+
+def test_command_line_lists_the_models():
+    done = subprocess.run([sys.executable, "-m", "vaebook.pretrained"], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert [line.split()[0] for line in done.stdout.splitlines()] == pretrained.names()
+    bad = subprocess.run([sys.executable, "-m", "vaebook.pretrained", "--retrain", "nope"], capture_output=True, text=True, timeout=120)
+    assert bad.returncode == 2 and "unknown model(s) nope" in bad.stderr
