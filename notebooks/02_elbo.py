@@ -14,7 +14,7 @@
 # # 2. The ELBO, derived and checked
 #
 # **What you'll do:** derive the VAE's objective, the evidence lower bound (ELBO), in two
-# ways, derive the closed-form KL term and the reparameterization trick, and check every step
+# ways, derive the closed-form KL term and the reparameterization trick, and check each result
 # with numbers from `vaebook`.
 #
 # **What you'll learn:**
@@ -24,17 +24,17 @@
 #   $\log p(x) = \text{ELBO} + \mathrm{KL}(q(z|x)\,\|\,p(z|x))$, checked on a model whose
 #   $\log p(x)$ is known exactly;
 # - why the best Gaussian with a diagonal covariance (a mean-field posterior) underestimates
-#   the posterior's variances;
+#   the posterior's marginal variances;
 # - the closed-form Gaussian KL, with the right sign;
 # - why the reparameterization gradient beats the score-function gradient;
 # - why the encoder outputs a log-variance, and why the Bernoulli log-likelihood is a summed
 #   binary cross-entropy.
 #
 # **What you'll need:** expectations, Gaussians, logarithms; notebook 01 for the big picture.
-# No neural network is trained: the one model fitted here has a closed-form solution. The
-# whole notebook runs in under a minute on one CPU core; most of that is the Monte Carlo ELBOs
-# and importance sampling of section 4, whose digit and sample counts were chosen for speed
-# (each says so where it is).
+# No neural network is trained: the models fitted here (probabilistic PCA) have closed-form
+# solutions. The whole notebook runs in under a minute on one CPU core; most of that is the
+# Monte Carlo ELBOs and importance sampling of section 4, whose digit and sample counts were
+# chosen for speed (each says so where it is).
 
 # %%
 # vaebook comes first: importing it quiets TensorFlow's C++ start-up lines, which would
@@ -89,7 +89,7 @@ from keras import ops
 #
 # ## 4. The same bound as an identity
 #
-# Jensen says *that* there is a gap; an exact identity says *what* it is. Bayes' rule,
+# Jensen says that the ELBO is at most $\log p(x)$; an exact identity says by how much. Bayes' rule,
 # $p(z \mid x) = p(x, z) / p(x)$, gives for **every** $z$
 #
 # $$\log p(x) = \log p(x, z) - \log p(z \mid x).$$
@@ -294,7 +294,7 @@ print("log-variance:", log_vars, "-> standard deviation:", np.exp(0.5 * log_vars
 # - **reparameterization**: write $z = \mu + \sigma \varepsilon$ with $\varepsilon \sim \mathcal{N}(0, 1)$,
 #   so the randomness no longer depends on $\mu$, and $\nabla_\mu \mathbb{E}[f(z)] = \mathbb{E}[f'(\mu + \sigma\varepsilon)]$.
 #
-# Both are unbiased. Take $f(z) = -(z - 2)^2/2$, a Gaussian log-likelihood, at $\mu = 0.5$,
+# Both are unbiased. Take $f(z) = -(z - 2)^2/2$, a Gaussian log-likelihood up to a constant, at $\mu = 0.5$,
 # $\sigma = 1$: the exact gradient is $2 - 0.5 = 1.5$. One draw of $z$ per estimate, 10,000
 # estimates each:
 
