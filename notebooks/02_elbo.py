@@ -14,34 +14,40 @@
 # # 2. The ELBO, derived and checked
 #
 # **What you'll do:** derive the VAE's objective, the evidence lower bound (ELBO), in two
-# ways, derive the closed-form KL term and the reparameterization trick, and check every step
+# ways, derive the closed-form KL term and the reparameterization trick, and check each result
 # with numbers from `vaebook`.
 #
 # **What you'll learn:**
 #
 # - why $\log p(x)$ of a latent-variable model is intractable, and what a variational family is;
 # - the ELBO from Jensen's inequality, and the exact identity
-#   $\log p(x) = \text{ELBO} + \mathrm{KL}(q(z|x)\,\|\,p(z|x))$;
+#   $\log p(x) = \text{ELBO} + \mathrm{KL}(q(z|x)\,\|\,p(z|x))$, checked on a model whose
+#   $\log p(x)$ is known exactly;
+# - why the best Gaussian with a diagonal covariance (a mean-field posterior) underestimates
+#   the posterior's marginal variances;
 # - the closed-form Gaussian KL, with the right sign;
 # - why the reparameterization gradient beats the score-function gradient;
 # - why the encoder outputs a log-variance, and why the Bernoulli log-likelihood is a summed
 #   binary cross-entropy.
 #
 # **What you'll need:** expectations, Gaussians, logarithms; notebook 01 for the big picture.
-# Everything runs in a few seconds; no model is trained.
+# No neural network is trained: the models fitted here (probabilistic PCA) have closed-form
+# solutions. The whole notebook runs in under a minute on one CPU core; most of that is the
+# Monte Carlo ELBOs and importance sampling of section 4, whose digit and sample counts were
+# chosen for speed (each says so where it is).
 
 # %%
-# NBVAL_IGNORE_OUTPUT
-# Ignored: importing TensorFlow may write start-up lines to stderr, which vary by machine.
-import keras
-import numpy as np
-from keras import ops
-
+# vaebook comes first: importing it quiets TensorFlow's C++ start-up lines, which would
+# otherwise appear under this cell when keras loads TensorFlow.
 from vaebook.data import load_mnist
 from vaebook.estimators import compare_estimators
 from vaebook.evaluate import dataset_elbo, importance_log_likelihood
-from vaebook.linear_gaussian import fit_ppca, widen_encoder
+from vaebook.linear_gaussian import fit_ppca, mean_field_variances, widen_encoder, with_encoder_variances
 from vaebook.losses import bernoulli_log_likelihood, gaussian_kl, gaussian_kl_monte_carlo
+
+import keras
+import numpy as np
+from keras import ops
 
 # %% [markdown]
 # ## 1. A latent-variable model
@@ -54,9 +60,9 @@ from vaebook.losses import bernoulli_log_likelihood, gaussian_kl, gaussian_kl_mo
 #
 # $$p_\theta(x) = \int p_\theta(x \mid z)\, p(z)\, dz .$$
 #
-# With a neural decoder this integral has no closed form, and sampling $z$ from the prior to
-# estimate it fails: almost every $z$ explains a given image terribly, so the average is
-# dominated by rare lucky draws. The posterior $p_\theta(z \mid x) = p_\theta(x \mid z)\,p(z) / p_\theta(x)$
+# With a neural decoder this integral has no closed form, and estimating it by sampling $z$
+# from the prior works poorly: almost every $z$ explains a given image terribly, so the average
+# is dominated by rare lucky draws. The posterior $p_\theta(z \mid x) = p_\theta(x \mid z)\,p(z) / p_\theta(x)$
 # needs the same integral, so it is intractable too.
 #
 # ## 2. The variational family
@@ -83,15 +89,28 @@ from vaebook.losses import bernoulli_log_likelihood, gaussian_kl, gaussian_kl_mo
 #
 # ## 4. The same bound as an identity
 #
-# Jensen says *that* there is a gap; an exact identity says *what* it is. Write
-# $\log p(x) = \log p(x \mid z) + \log p(z) - \log p(z \mid x)$, which holds for every $z$, and
-# take the expectation over $z \sim q(z|x)$:
+# Jensen says that the ELBO is at most $\log p(x)$; an exact identity says by how much. Bayes' rule,
+# $p(z \mid x) = p(x, z) / p(x)$, gives for **every** $z$
 #
-# $$\log p(x) = \underbrace{\mathbb{E}_q[\log p(x \mid z)] - \mathrm{KL}(q(z|x)\,\|\,p(z))}_{\text{ELBO}}
-# \;+\; \mathrm{KL}\big(q(z \mid x)\,\|\,p(z \mid x)\big).$$
+# $$\log p(x) = \log p(x, z) - \log p(z \mid x).$$
 #
-# The gap is the KL divergence from the encoder's guess to the true posterior. It is never
-# negative, so the ELBO is a lower bound, and it is zero only when the encoder is exact.
+# Add and subtract $\log q(z \mid x)$ on the right, which changes nothing:
+#
+# $$\log p(x) = \big[\log p(x, z) - \log q(z \mid x)\big] + \big[\log q(z \mid x) - \log p(z \mid x)\big].$$
+#
+# The left side does not depend on $z$, so its expectation over $z \sim q(z|x)$ is itself.
+# Take that expectation of both sides, term by term:
+#
+# $$\log p(x) = \underbrace{\mathbb{E}_q\big[\log p(x, z) - \log q(z \mid x)\big]}_{\text{ELBO}}
+# \;+\; \underbrace{\mathbb{E}_q\big[\log q(z \mid x) - \log p(z \mid x)\big]}_{\mathrm{KL}(q(z|x)\,\|\,p(z|x))} .$$
+#
+# The first term is the ELBO of section 3: with $\log p(x, z) = \log p(x \mid z) + \log p(z)$ it
+# is $\mathbb{E}_q[\log p(x \mid z)] - \mathrm{KL}(q(z|x)\,\|\,p(z))$. The second is, by definition,
+# the KL divergence from $q(z|x)$ to the true posterior.
+#
+# So the gap between the ELBO and $\log p(x)$ is the KL divergence from the encoder's guess to
+# the true posterior. A KL divergence is never negative, so the ELBO is a lower bound, and the
+# gap is zero only when the encoder is exact.
 # Maximising the ELBO therefore does two things at once: it raises $\log p(x)$ and it pulls
 # $q(z|x)$ towards the true posterior.
 #
@@ -99,33 +118,114 @@ from vaebook.losses import bernoulli_log_likelihood, gaussian_kl, gaussian_kl_mo
 #
 # For one model the integral *is* tractable: a linear decoder with Gaussian noise,
 # $p(x|z) = \mathcal{N}(Wz + b, \sigma^2 I)$, which is probabilistic PCA. Then
-# $p(x) = \mathcal{N}(b,\ WW^\top + \sigma^2 I)$ exactly. `fit_ppca` fits it to MNIST digits
-# (grey levels, as continuous values) with a 2-d latent space and sets the encoder to the best
-# Gaussian with a diagonal covariance.
+# $p(x) = \mathcal{N}(b,\ WW^\top + \sigma^2 I)$ exactly, and so is the posterior,
+#
+# $$p(z \mid x) = \mathcal{N}\big(M^{-1} W^\top (x - b),\ \sigma^2 M^{-1}\big), \qquad M = W^\top W + \sigma^2 I,$$
+#
+# so the KL to it has a closed form too (`posterior_kl`). `fit_ppca` fits the model to MNIST
+# digits (grey levels, as continuous values) by maximum likelihood, with a 2-d latent space,
+# and sets the encoder to the best Gaussian with a diagonal covariance: the exact posterior
+# mean, and the variances that maximise the ELBO (the next subsection derives them).
+#
+# For speed, the checks use the first 500 test digits and 200 samples of $z$ per digit for
+# the ELBO, a Monte Carlo estimate. `elbo_with_error` draws them as 10 independent batches of
+# 20, so the spread of the 10 batch means gives the estimate's standard error. The KL to the
+# posterior is exact.
 
 # %%
 data = load_mnist()
 x = data.x_test[:500]
 
 # %%
+def elbo_with_error(model, batches=10, samples=20):
+    """Mean ELBO over x from batches * samples draws of z per digit, and its standard error."""
+    estimates = [dataset_elbo(model, x, samples=samples, seed=s) for s in range(batches)]
+    return np.mean(estimates), np.std(estimates, ddof=1) / np.sqrt(batches)
+
+
+def check_identity(model):
+    elbo, stderr = elbo_with_error(model)
+    gap = model.posterior_kl(x).mean()
+    print(f"exact log p(x):         {exact:.3f} nats per image (first 500 test digits, grey levels, Gaussian pixels)")
+    print(f"ELBO (200 samples):     {elbo:.3f} +- {stderr:.3f}")
+    print(f"KL(q(z|x) || p(z|x)):   {gap:.3f} (closed form)")
+    print(f"ELBO + KL:              {elbo + gap:.3f} +- {stderr:.3f}")
+
+
 ppca = fit_ppca(data.x_train, latent_dim=2, seed=0)
 exact = ppca.exact_log_marginal(x).mean()
-print(f"exact log p(x):     {exact:.3f} nats per image (first 500 test digits, grey levels, Gaussian pixels)")
-print(f"ELBO (200 samples): {dataset_elbo(ppca, x, samples=200):.3f}")
+check_identity(ppca)
 
 # %% [markdown]
 # (These are log-*densities* of continuous pixel values, so they can be positive.) The ELBO sits
-# just below $\log p(x)$: this encoder is nearly exact, so the gap, the KL to the
-# true posterior, is small. Now make the encoder worse on purpose, with every variance three
-# times too large, and the gap opens. The importance-sampled estimate of notebook 05,
-# $\log \frac{1}{k}\sum_i p(x, z_i) / q(z_i|x)$ with $z_i \sim q(z|x)$, closes it again as $k$ grows:
+# just below $\log p(x)$, and adding the exact KL to the true posterior closes the gap, up to
+# the Monte Carlo error of the ELBO estimate (the $\pm$ is one standard error). This encoder is
+# nearly exact, so the KL is small, but it is not zero. Why not?
+#
+# ### What a diagonal Gaussian gets wrong
+#
+# The true posterior has the full covariance $\sigma^2 M^{-1}$ (the same for every image). `fit_ppca`
+# multiplies $W$ by a random rotation, which leaves $p(x)$ unchanged but makes $M$ non-diagonal,
+# so the posterior's coordinates are correlated, and no diagonal Gaussian can match it.
+#
+# Which diagonal Gaussian is best? For this model $\log p(x, z)$ is quadratic in $z$ with
+# curvature $-M/\sigma^2$, the posterior precision. For $q = \mathcal{N}(m, \mathrm{diag}(s^2))$ the
+# ELBO is $\mathbb{E}_q[\log p(x, z)]$ plus the entropy of $q$; the parts that depend on the
+# variances are
+#
+# $$\sum_j \Big(-\frac{M_{jj}}{2\sigma^2}\, s_j^2 + \tfrac12 \log s_j^2\Big) + \text{const},
+# \qquad\text{maximised at}\qquad s_j^2 = \frac{\sigma^2}{M_{jj}} .$$
+#
+# That is one over the diagonal of the posterior *precision*: the variance of $z_j$ when the
+# other coordinates are held fixed. It is not the posterior's *marginal* variance
+# $(\sigma^2 M^{-1})_{jj}$, and it is never larger; all of them agree only when $M$ is diagonal. So
+# the best mean-field posterior is too narrow; it **underestimates the marginal variances**. The
+# reason is the direction of the KL: $\mathrm{KL}(q\,\|\,p)$ charges heavily for $q$ putting mass
+# where $p$ has little, so $q$ stays inside the posterior's correlated ellipse instead of
+# covering it.
+#
+# Here are the numbers for this model and for the same fit with a 10-d latent space, next to
+# a diagonal $q$ that copies the marginal variances instead:
 
 # %%
-widen_encoder(ppca, 3.0)
-print(f"exact log p(x):     {exact:.3f}")
-print(f"ELBO (200 samples): {dataset_elbo(ppca, x, samples=200):.3f}")
+for latent_dim in (2, 10):
+    model = ppca if latent_dim == 2 else fit_ppca(data.x_train, latent_dim=latent_dim, seed=0)
+    cov = model.posterior_covariance()
+    true_std = np.sqrt(np.diag(cov))
+    mean_field_std = np.sqrt(mean_field_variances(model))
+    correlation = cov / np.outer(true_std, true_std)
+    matched = with_encoder_variances(model, true_std**2)
+    print(f"latent_dim = {latent_dim}, largest |posterior correlation| "
+          f"{np.abs(correlation - np.eye(latent_dim)).max():.2f}")
+    print("  true posterior std:   ", true_std.round(4))
+    print("  mean-field std:       ", mean_field_std.round(4))
+    print(f"  mean-field std / true std: {(mean_field_std / true_std).min():.3f} to "
+          f"{(mean_field_std / true_std).max():.3f}")
+    print(f"  KL(q || p(z|x)) = log p(x) - ELBO: best diagonal {model.posterior_kl(x).mean():.4f}, "
+          f"marginal variances {matched.posterior_kl(x).mean():.4f}")
+
+# %% [markdown]
+# With 2 latent dimensions the posterior correlation is weak, so the mean-field standard
+# deviations fall short only slightly and both diagonal choices leave almost the same gap.
+# With 10 the correlations are stronger: every mean-field standard deviation is too small, and
+# copying the true marginal variances gives a *lower* ELBO than the too-narrow mean-field
+# variances. Maximising the ELBO finds the narrow ones. A VAE's diagonal encoder is trained on
+# the same objective, so expect its variances to err in the same direction.
+#
+# ### A worse encoder, and importance sampling
+#
+# Now make the encoder worse on purpose, with every variance three times too large.
+# `widen_encoder` returns a new model and leaves `ppca` as it was, so re-running the cell gives
+# the same numbers. The gap opens, and the identity still holds. The importance-sampled
+# estimate of notebook 05, $\log \frac{1}{k}\sum_i p(x, z_i) / q(z_i|x)$ with $z_i \sim q(z|x)$,
+# closes the gap again as $k$ grows (notebook 05 uses $k = 5000$; $k$ stops at 1,000 here
+# for speed):
+
+# %%
+wide = widen_encoder(ppca, 3.0)
+check_identity(wide)
 for k in (10, 100, 1000):
-    print(f"importance-sampled, k = {k:4d}: {importance_log_likelihood(ppca, x, k=k).mean():.3f}")
+    print(f"importance-sampled, k = {k:4d}: {importance_log_likelihood(wide, x, k=k).mean():.3f}")
 
 # %% [markdown]
 # ## 5. The KL term in closed form
@@ -140,11 +240,19 @@ for k in (10, 100, 1000):
 # Each term is $\ge 0$, because $\sigma^2 - 1 - \log \sigma^2 \ge 0$ for every $\sigma^2 > 0$,
 # with equality only at $\sigma^2 = 1$. The KL is 0 exactly when $\mu = 0$ and $\sigma^2 = 1$.
 #
-# **Mind the sign.** The notebook this series grew from writes the KL as
-# $\tfrac12 \sum (1 + \log\sigma^2 - \mu^2 - \sigma^2)$, without the leading minus sign. That
-# quantity is never positive: it is minus the KL. Added to the loss, it would *reward* the
-# encoder for moving away from the prior. Here are both, next to a Monte Carlo estimate of
-# $\mathbb{E}_q[\log q(z) - \log p(z)]$ from 100,000 draws, for three encoder outputs:
+# **Mind the sign.** This series grew out of a Keras 2 VAE example notebook (one that built
+# its loss with `add_loss` on symbolic tensors; notebook 03 shows why that fails in Keras 3).
+# It wrote the KL term without the leading minus sign, in this form:
+#
+# ```python
+# kl_loss = 0.5 * K.sum(1 + z_log_var - K.square(z_mean) - K.exp(z_log_var), axis=-1)  # no minus sign
+# vae.add_loss(K.mean(reconstruction_loss + kl_loss))
+# ```
+#
+# That quantity, $\tfrac12 \sum (1 + \log\sigma^2 - \mu^2 - \sigma^2)$, is never positive: it
+# is minus the KL. Added to the loss, it would *reward* the encoder for moving away from the
+# prior. Here are both, next to a Monte Carlo estimate of $\mathbb{E}_q[\log q(z) - \log p(z)]$
+# from 100,000 draws (enough for standard errors below 0.01), for three encoder outputs:
 
 # %%
 mean = np.array([[0.0, 0.0], [1.0, -0.5], [0.3, 2.0]])
@@ -167,8 +275,8 @@ for i in range(3):
 # A variance must be positive, but a dense layer outputs any real number. Predicting
 # $\log \sigma^2$ removes the constraint: every real number is a valid log-variance, and
 # $\sigma^2 = e^{\log\sigma^2} > 0$ always. It also suits the scale of the problem: posterior
-# standard deviations range over orders of magnitude (notebook 04 finds about 0.1 on a prior
-# scale of 1), and a log scale makes 0.01 and 1 equally easy to reach. Finally, the KL above
+# standard deviations can be far below the prior's 1 (those of the PPCA above are near 0.1),
+# and a log scale makes 0.01 and 1 equally easy to reach. Finally, the KL above
 # needs $\log \sigma^2$ directly, so no $\log$ of a possibly tiny number is ever taken.
 
 # %%
@@ -186,7 +294,7 @@ print("log-variance:", log_vars, "-> standard deviation:", np.exp(0.5 * log_vars
 # - **reparameterization**: write $z = \mu + \sigma \varepsilon$ with $\varepsilon \sim \mathcal{N}(0, 1)$,
 #   so the randomness no longer depends on $\mu$, and $\nabla_\mu \mathbb{E}[f(z)] = \mathbb{E}[f'(\mu + \sigma\varepsilon)]$.
 #
-# Both are unbiased. Take $f(z) = -(z - 2)^2/2$, a Gaussian log-likelihood, at $\mu = 0.5$,
+# Both are unbiased. Take $f(z) = -(z - 2)^2/2$, a Gaussian log-likelihood up to a constant, at $\mu = 0.5$,
 # $\sigma = 1$: the exact gradient is $2 - 0.5 = 1.5$. One draw of $z$ per estimate, 10,000
 # estimates each:
 
@@ -213,7 +321,10 @@ print(f"the score function needs about {ratio:.0f} times as many samples for the
 # $$\log p(x \mid z) = \sum_{i=1}^{784} \big[x_i \log p_i + (1 - x_i) \log (1 - p_i)\big] = -\sum_{i=1}^{784} \mathrm{BCE}(x_i, p_i).$$
 #
 # Keras' `binary_crossentropy` returns the **mean** over the last axis, so the ELBO's term is
-# 784 times it, with a minus sign. With logits from a random decoder output, on real digits:
+# 784 times it, with a minus sign. With random logits standing in for a decoder's output, on
+# five real digits (grey levels, as loaded; for grey levels the Bernoulli formula is not a
+# normalized likelihood, as notebook 03 explains, but the identity with the cross-entropy
+# holds for any $x_i$ in $[0, 1]$):
 
 # %%
 x_flat = data.x_test[:5].reshape(5, -1)
@@ -232,8 +343,12 @@ print("-784 * Keras BCE (a mean):   ", (-784 * keras_mean).round(2))
 # - $\log p(x)$ needs an integral over all codes; the encoder $q_\phi(z|x)$ makes the problem
 #   tractable.
 # - ELBO $= \mathbb{E}_q[\log p(x|z)] - \mathrm{KL}(q(z|x)\,\|\,p(z)) \le \log p(x)$, by Jensen, and
-#   exactly $\log p(x) - \mathrm{KL}(q(z|x)\,\|\,p(z|x))$. On probabilistic PCA, where
-#   $\log p(x)$ is exact, the ELBO sits below it, and importance sampling closes the gap.
+#   exactly $\log p(x) - \mathrm{KL}(q(z|x)\,\|\,p(z|x))$: add and subtract $\log q(z|x)$, then take
+#   the expectation. On probabilistic PCA, where $\log p(x)$ and the posterior are exact, ELBO + KL
+#   matches $\log p(x)$, and importance sampling closes the gap as $k$ grows.
+# - The best diagonal Gaussian has variances $\sigma^2/M_{jj}$, one over the posterior precision's
+#   diagonal: a mean-field posterior underestimates the marginal variances whenever the
+#   posterior is correlated.
 # - $\mathrm{KL}(q\,\|\,\mathcal{N}(0, I)) = -\tfrac12\sum(1 + \log\sigma^2 - \mu^2 - \sigma^2) \ge 0$: the
 #   minus sign matters.
 # - The reparameterization $z = \mu + \sigma\varepsilon$ gives low-variance gradients; the

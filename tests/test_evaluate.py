@@ -84,12 +84,3 @@ def test_linear_vae_trains_towards_exact_likelihood(mnist):
     after = model.exact_log_marginal(mnist.x_test[:200]).mean()
     assert after > before + 100
     assert dataset_elbo(model, mnist.x_test[:200], samples=50) < after
-
-
-def test_widen_encoder_scales_the_variances(mnist):
-    model = fit_ppca(mnist.x_train, latent_dim=2, seed=0)
-    before = model.encode(mnist.x_test[:3])[1]
-    after = widen_encoder(model, 2.0).encode(mnist.x_test[:3])[1]
-    np.testing.assert_allclose(after - before, np.log(2.0), atol=1e-5)
-    with pytest.raises(ValueError, match="factor"):
-        widen_encoder(model, 0.0)

@@ -80,6 +80,37 @@ class LinearGaussianVAE(VAE):
         quad = (np.sum(r * r, axis=1) - np.sum((r @ w) * proj, axis=1)) / noise_var
         return -0.5 * (PIXELS * LOG_2PI + logdet_c + quad)
 
+    def exact_posterior(self, x):
+        """The true posterior p(z|x) = N(M^{-1} W^T (x - b), sigma^2 M^{-1}), M = W^T W + sigma^2 I.
+
+        Returns (mean of shape (N, d), covariance of shape (d, d)); the covariance is the same
+        for every image.
+        """
+        x = check_images(x, "images").reshape(len(x), -1).astype(np.float64)
+        kernel, bias, noise_var = self.parameters()
+        m = kernel @ kernel.T + noise_var * np.eye(kernel.shape[0])
+        return np.linalg.solve(m, kernel @ (x - bias).T).T, self.posterior_covariance()
+
+    def posterior_covariance(self) -> np.ndarray:
+        """sigma^2 M^{-1}, the covariance of p(z|x) (the same for every x), shape (d, d)."""
+        kernel, _, noise_var = self.parameters()
+        return noise_var * np.linalg.inv(kernel @ kernel.T + noise_var * np.eye(kernel.shape[0]))
+
+    def posterior_kl(self, x) -> np.ndarray:
+        """KL(q(z|x) || p(z|x)) per image in nats, in closed form: exactly log p(x) - ELBO(x).
+
+        For Gaussians q = N(m_q, S_q) and p = N(m_p, S_p) in d dimensions,
+        KL = 1/2 [tr(S_p^{-1} S_q) + (m_p - m_q)^T S_p^{-1} (m_p - m_q) - d + log det S_p - log det S_q].
+        """
+        mean_q, log_var_q = (np.asarray(t, np.float64) for t in self.encode(x))
+        mean_p, cov_p = self.exact_posterior(x)
+        precision = np.linalg.inv(cov_p)
+        diff = mean_p - mean_q
+        trace = np.exp(log_var_q) @ np.diag(precision)
+        quad = np.einsum("ni,ij,nj->n", diff, precision, diff)
+        logdet_p = np.linalg.slogdet(cov_p)[1]
+        return 0.5 * (trace + quad - self.latent_dim + logdet_p - log_var_q.sum(axis=1))
+
     def get_config(self):
         return {**super().get_config(), "log_noise_var": float(self.log_noise_var.numpy())}
 
@@ -101,9 +132,14 @@ def fit_ppca(x, latent_dim: int = 5, seed: int = 0) -> LinearGaussianVAE:
 
     b = mean(x); sigma^2 = mean of the discarded covariance eigenvalues;
     W = U_d (Lambda_d - sigma^2 I)^{1/2} R, with a random rotation R so that M = W^T W + sigma^2 I
-    is not diagonal. The encoder is set to the exact posterior mean M^{-1} W^T (x - b) and the
-    exact posterior marginal variances diag(sigma^2 M^{-1}): the best linear encoder with a
-    diagonal covariance, which still leaves a gap between the ELBO and log p(x).
+    is not diagonal (without R, M is diagonal and a diagonal q(z|x) could be exact).
+
+    The encoder is the best Gaussian with a diagonal covariance, the one that maximises the
+    ELBO: the exact posterior mean M^{-1} W^T (x - b), and the mean-field variances
+    sigma^2 / diag(M), the inverses of the diagonal of the posterior precision M / sigma^2
+    (see :func:`mean_field_variances`). When M is not diagonal they are smaller than the true
+    posterior's marginal variances diag(sigma^2 M^{-1}), and the ELBO stays below log p(x) by
+    KL(q(z|x) || p(z|x)) = 1/2 [sum_j log M_jj - log det M] > 0 (:meth:`posterior_kl`).
     """
     latent_dim = check_latent_dim(latent_dim)
     x = check_images(x).reshape(len(x), -1).astype(np.float64)
@@ -113,28 +149,89 @@ def fit_ppca(x, latent_dim: int = 5, seed: int = 0) -> LinearGaussianVAE:
     noise_var = float(np.mean(eigval[latent_dim:]))
     rotation, _ = np.linalg.qr(np.random.default_rng(seed).standard_normal((latent_dim, latent_dim)))
     w = eigvec[:, :latent_dim] * np.sqrt(np.maximum(eigval[:latent_dim] - noise_var, 0.0)) @ rotation
+    return linear_gaussian_vae(w, bias, noise_var, seed=seed)
+
+
+def linear_gaussian_vae(w, bias, noise_var: float, seed=None) -> LinearGaussianVAE:
+    """The LinearGaussianVAE with decoder p(x|z) = N(w z + bias, noise_var I) and the best diagonal encoder.
+
+    ``w`` has shape (784, d), ``bias`` (784,). The encoder is q(z|x) = N(M^{-1} w^T (x - bias),
+    diag(noise_var / diag(M))), M = w^T w + noise_var I: the exact posterior mean and the
+    ELBO-optimal diagonal variances (:func:`mean_field_variances`).
+    """
+    w = np.asarray(w, dtype=np.float64)
+    bias = np.asarray(bias, dtype=np.float64)
+    if w.ndim != 2 or w.shape[0] != PIXELS or bias.shape != (PIXELS,):
+        raise ValueError(f"w must have shape ({PIXELS}, latent_dim) and bias ({PIXELS},), got {w.shape} and {bias.shape}.")
+    if not (np.isfinite(noise_var) and noise_var > 0):
+        raise ValueError(f"noise_var must be a finite number > 0 (a variance), got {noise_var!r}.")
+    latent_dim = w.shape[1]
     m = w.T @ w + noise_var * np.eye(latent_dim)
-    a = np.linalg.solve(m, w.T)  # (d, D)
-    post_log_var = np.log(np.diag(noise_var * np.linalg.inv(m)))
+    a = np.linalg.solve(m, w.T)  # (d, D): the posterior mean is a (x - bias)
 
     vae = build_linear_vae(latent_dim, seed=seed)
     vae.decoder.get_layer("W_b").set_weights([w.T.astype(np.float32), bias.astype(np.float32)])
     vae.encoder.get_layer("z_mean").set_weights([a.T.astype(np.float32), (-a @ bias).astype(np.float32)])
-    vae.encoder.get_layer("z_log_var").set_weights(
-        [np.zeros((PIXELS, latent_dim), np.float32), post_log_var.astype(np.float32)]
-    )
     vae.log_noise_var.assign(math.log(noise_var))
+    _set_encoder_variances(vae, mean_field_variances(vae))
     return vae
+
+
+def mean_field_variances(vae: LinearGaussianVAE) -> np.ndarray:
+    """The ELBO-optimal variances of a diagonal q(z|x): sigma^2 / diag(M), shape (latent_dim,).
+
+    For this model log p(x, z) is quadratic in z with Hessian -M / sigma^2 (the posterior
+    precision), so for q = N(m, diag(s^2)) the ELBO is, up to terms free of s^2,
+    sum_j [-M_jj s_j^2 / (2 sigma^2) + log(s_j) ], maximised at s_j^2 = sigma^2 / M_jj. That is the
+    posterior's variance of z_j with the other coordinates held fixed, never more than its
+    marginal variance (sigma^2 M^{-1})_jj, and equal to it only when M is diagonal.
+    """
+    return 1.0 / np.diag(np.linalg.inv(vae.posterior_covariance()))
+
+
+def _set_encoder_variances(vae, variances):
+    layer = vae.encoder.get_layer("z_log_var")
+    kernel, _ = layer.get_weights()
+    layer.set_weights([np.zeros_like(kernel), np.log(variances).astype(np.float32)])
+
+
+def copy_linear_vae(vae: LinearGaussianVAE) -> LinearGaussianVAE:
+    """A new, compiled LinearGaussianVAE with the same weights; changing it leaves ``vae`` alone."""
+    copy = LinearGaussianVAE(
+        build_linear_encoder(vae.latent_dim),
+        build_linear_decoder(vae.latent_dim),
+        log_noise_var=float(vae.log_noise_var.numpy()),
+        seed=vae.seed,
+        name=vae.name,
+    )
+    copy.encoder.set_weights(vae.encoder.get_weights())
+    copy.decoder.set_weights(vae.decoder.get_weights())
+    copy.compile(optimizer=keras.optimizers.Adam())
+    return copy
+
+
+def with_encoder_variances(vae: LinearGaussianVAE, variances) -> LinearGaussianVAE:
+    """A copy of ``vae`` whose q(z|x) has the same mean and the fixed ``variances`` (one per latent dimension)."""
+    variances = np.asarray(variances, dtype=np.float64)
+    if variances.shape != (vae.latent_dim,) or not np.all(np.isfinite(variances)) or np.any(variances <= 0):
+        raise ValueError(
+            f"variances must be {vae.latent_dim} finite numbers > 0 (one per latent dimension), got {variances!r}."
+        )
+    copy = copy_linear_vae(vae)
+    _set_encoder_variances(copy, variances)
+    return copy
 
 
 def widen_encoder(vae: LinearGaussianVAE, factor: float) -> LinearGaussianVAE:
-    """Multiply every variance of q(z|x) by ``factor`` in place (log_var += log factor); returns the model.
+    """A copy of ``vae`` with every variance of q(z|x) multiplied by ``factor`` (log_var + log factor).
 
     A deliberately worse encoder: the ELBO drops below log p(x) by more, which shows the gap.
+    ``vae`` itself is not changed, so calling this twice gives the same model twice.
     """
     if not np.isfinite(factor) or factor <= 0:
         raise ValueError(f"factor must be a finite number > 0 (it multiplies variances), got {factor!r}.")
-    layer = vae.encoder.get_layer("z_log_var")
+    copy = copy_linear_vae(vae)
+    layer = copy.encoder.get_layer("z_log_var")
     kernel, bias = layer.get_weights()
     layer.set_weights([kernel, bias + np.float32(math.log(factor))])
-    return vae
+    return copy
