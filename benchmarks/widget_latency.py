@@ -25,10 +25,9 @@ def main(argv=None):
 
         vae, changes, model = build_vae("conv", seed=0), 10, "untrained conv VAE"
     else:
-        from vaebook.cache import train_or_load
-        from vaebook.configs import main_vae
+        from vaebook import pretrained
 
-        vae, changes, model = train_or_load(main_vae(data), data).vae, 200, "the series' main model (conv, z=2)"
+        vae, changes, model = pretrained.load("main"), 200, "the series' main model (conv, z=2, shipped)"
     means, _ = vae.encode(data.x_test)
     explorer = LatentExplorer(vae, means, data.y_test)
     values = np.random.default_rng(0).uniform(-3, 3, size=(changes, 2)).round(2)

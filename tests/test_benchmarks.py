@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-BENCHMARKS = ["grid_speed", "training_throughput", "widget_latency", "notebook_cost", "likelihood", "exact_limit"]
+BENCHMARKS = ["grid_speed", "training_throughput", "widget_latency", "notebook_cost", "likelihood", "exact_limit",
+              "recipe_robustness"]
 
 
 @pytest.mark.parametrize("name", BENCHMARKS)
@@ -38,5 +39,10 @@ def test_benchmark_smoke_run(name, tmp_path):
     elif name == "likelihood":
         for r in rows:  # the estimate is a bound-tightener: above the ELBO, up to Monte Carlo noise
             assert r["log_likelihood_is"] > r["elbo"] - 1.0 and r["log_likelihood_is"] < 0
+    elif name == "recipe_robustness":
+        run = result["runs"][0]
+        assert run["seed"] == 0 and run["threads"] == 1 and run["epochs"] == 2
+        assert 0 <= run["active_dims"] <= 2 and 0 <= run["knn5_accuracy"] <= 1 and run["heldout_elbo"] < 0
+        assert [r["check"] for r in rows if r.get("check")][0] == "every run uses both dimensions"
     elif name == "exact_limit":
         assert all(r["abs_error"] < 1.0 and r["is_estimate"] >= r["elbo"] - 0.1 for r in rows)
