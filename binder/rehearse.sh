@@ -94,6 +94,8 @@ prepare() {
       die "installing binder/requirements.txt failed; the full log is $log"
     fi
     rm -rf "$build"
+    # What requirements.txt alone installed, so that a later postBuild run starts from it again.
+    cp -a "$VENV/share/jupyter/kernels" "$VENV/.pristine-kernels"
     echo "$env_want" > "$VENV/.rehearsal-env"
   fi
 
@@ -104,7 +106,10 @@ prepare() {
     echo "== binder/postBuild: already run on these files"
   else
     echo "== running binder/postBuild with $VENV/bin/python, in a copy of the repository, HOME fresh"
-    rm -rf "$HOME_TEMPLATE"
+    # Undo an earlier postBuild run (vaebook, the kernelspec): Binder runs it on a fresh image.
+    rm -rf "$HOME_TEMPLATE" "$VENV/share/jupyter/kernels"
+    cp -a "$VENV/.pristine-kernels" "$VENV/share/jupyter/kernels"
+    "$VENV/bin/python" -m pip uninstall --yes --quiet vaebook >/dev/null 2>&1 || true
     mkdir -p "$HOME_TEMPLATE"
     log="$VENV/postBuild.log"
     if ! (cd "$build/repo" && build_world "$HOME_TEMPLATE" bash -c 'chmod +x binder/postBuild && ./binder/postBuild') >"$log" 2>&1; then

@@ -8,7 +8,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 # Test tools that only the dev environment has: the rehearsal must not be able to import them.
-DEV_ONLY = ["pytest", "nbval", "hypothesis", "playwright", "psutil"]
+DEV_ONLY = ["pytest", "nbval", "hypothesis", "playwright"]
 
 
 def isolation_problems(seen: dict, dev_prefix: str, root: str) -> list:
@@ -24,6 +24,8 @@ def isolation_problems(seen: dict, dev_prefix: str, root: str) -> list:
     if seen["prefix"] != venv:
         problems.append(f"the kernel's sys.prefix is {seen['prefix']}, not {venv}")
     for entry in seen["path"]:
+        if entry == venv or entry.startswith(venv + "/"):
+            continue
         if entry.startswith((dev_prefix + "/", root + "/")) or entry in (dev_prefix, root):
             problems.append(f"the kernel's sys.path has {entry}, which belongs to the dev environment")
         elif entry.endswith(("site-packages", "dist-packages")) and not entry.startswith(venv + "/"):
