@@ -140,6 +140,15 @@ def browser():
         b.close()
 
 
+SESSION_BUDGET_S = 300  # the whole browser test, from JupyterLab's start to the last check
+
+
+@pytest.fixture(scope="session")
+def deadline(lab):
+    """time.monotonic() by which every browser test must be done: each wait takes at most what is left."""
+    return time.monotonic() + SESSION_BUDGET_S - 20
+
+
 @pytest.fixture(scope="session")
 def artifacts():
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
