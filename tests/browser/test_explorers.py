@@ -126,9 +126,26 @@ def wait_for_image_change(page, css_class, key, before, what):
         raise AssertionError(f"{what} did not change within 20 s of moving the slider") from err
 
 
+READOUT_VALUE = "(el) => parseFloat(el.textContent.replace('\\u2212', '-'))"  # ipywidgets prints U+2212 minus
+
+
+def readout_value(readout) -> float:
+    return readout.evaluate(READOUT_VALUE)
+
+
+def wait_for_readout(page, readout, condition, what):
+    """Wait (bounded) until the slider's readout value v satisfies `condition`, a JS expression in v."""
+    try:
+        page.wait_for_function(f"(el) => {{ const v = ({READOUT_VALUE})(el); return {condition}; }}",
+                               arg=readout.element_handle(), timeout=20_000, polling=200)
+    except Exception as err:
+        raise AssertionError(f"{what}: the readout shows {readout.inner_text()!r}, expected {condition}") from err
+
+
 def run_all(page, rel_path, session_deadline):
     """Clear, Run All, and wait until every non-empty code cell has an execution count."""
     page.wait_for_function(f"(p) => ({PANEL})(p) !== null", arg=rel_path, timeout=60_000)
+    started_at = time.monotonic()
     started = page.evaluate(START_RUN_ALL, rel_path)
     assert started["stale"] == 0, f"clearing left {started['stale']} execution counts: the wait could pass too early"
     deadline = min(time.monotonic() + RUN_ALL_BOUND_S, session_deadline)
@@ -139,6 +156,7 @@ def run_all(page, rel_path, session_deadline):
             pytest.fail(f"{rel_path} failed while running: {state['error'] or state['run_error']}")
         if state["finished"] and state["waiting"] == 0:
             assert state["ok"], f"Run All reported failure: {state}"
+            print(f"{rel_path}: {state['total']} code cells ran in {time.monotonic() - started_at:.0f} s")
             return state
         if state["finished"] and not state["ok"]:
             pytest.fail(f"Run All stopped with {state['waiting']} of {state['total']} cells not run: {state}")
@@ -185,20 +203,26 @@ def test_latent_explorer_responds_in_the_browser(notebook, lab, browser, artifac
         map0 = image_stats(page, "vaebook-latent-map")
         assert digit0["width"] == 168 and digit0["dark"] > 0, digit0
 
-        # The keyboard: z0 right by 30 steps of 0.05. Round trip: value -> kernel -> new PNG -> <img>.
+        # The keyboard: z0 right by 20 steps of 0.05, each press seen by the slider before the next.
+        # Round trip: value -> kernel -> new PNG -> <img>.
         handle = sliders.nth(0).locator(".noUi-handle")
         handle.focus()
-        for _ in range(30):
+        z0 = readout_value(readouts[0])
+        assert z0 <= 2.0, f"z0 starts at {z0}: too near the end of the slider for 20 steps"
+        for step in range(1, 21):
             handle.press("ArrowRight")
+            wait_for_readout(page, readouts[0], f"Math.abs(v - ({z0} + {step} * 0.05)) < 0.001",
+                             f"z0 after {step} ArrowRight presses from {z0}")
         wait_for_image_change(page, "vaebook-digit", "dark", digit0["dark"], "the decoded digit (keyboard)")
         wait_for_image_change(page, "vaebook-latent-map", "x_centroid", map0["x_centroid"], "the latent map's marker (keyboard)")
-        assert float(readouts[0].inner_text()) == pytest.approx(1.5), readouts[0].inner_text()
         digit1 = image_stats(page, "vaebook-digit")
 
-        # The mouse: drag z1's handle to 85% of its track (about +2.1 on [-3, 3]).
-        drag(page, sliders.nth(1).locator(".noUi-handle"), sliders.nth(1).locator(".noUi-base"), 0.85)
-        page.wait_for_function("(el) => parseFloat(el.textContent) > 1.0", arg=readouts[1].element_handle(),
-                               timeout=10_000)
+        # The mouse: drag z1's handle across the track, to the far side from where it starts
+        # (85% of the track is about +2.1 on [-3, 3], 15% about -2.1).
+        z1 = readout_value(readouts[1])
+        fraction, condition = (0.15, "v < -1.0") if z1 > 0 else (0.85, "v > 1.0")
+        drag(page, sliders.nth(1).locator(".noUi-handle"), sliders.nth(1).locator(".noUi-base"), fraction)
+        wait_for_readout(page, readouts[1], condition, f"z1 after dragging its handle from {z1} to {fraction:.0%} of the track")
         wait_for_image_change(page, "vaebook-digit", "dark", digit1["dark"], "the decoded digit (mouse)")
 
         page.screenshot(path=str(artifacts / notebook.replace(".ipynb", ".png")))
