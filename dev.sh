@@ -1,32 +1,57 @@
 #!/usr/bin/env bash
-# vaebook's project commands. Each one creates or reuses the virtual environment .venv first.
+# vaebook's project commands. Each one creates or reuses the virtual environment .venv first,
+# installed from requirements.lock (the exact versions the committed notebooks were run with).
 #   ./dev.sh lab       install everything and open the series in JupyterLab
-#   ./dev.sh test      install everything and run every test (what CI runs)
-#   ./dev.sh execute   re-execute every notebook in place, hermetically (bundled data, fixed seeds)
+#   ./dev.sh test      install everything and run every test (what CI runs); see cmd_test for ARGS
+#   ./dev.sh execute   re-execute every notebook in place, as the tests run them (one CPU, fresh
+#                      HOME, empty model cache, bundled data, fixed seeds)
 #   ./dev.sh setup     only create or update the environment
-#   ./dev.sh rehearse  build the Binder environment locally and serve JupyterLab on 127.0.0.1
+#   ./dev.sh lock      regenerate requirements.lock and binder/requirements.txt from pyproject.toml
+#                      (keeps current pins where possible; `./dev.sh lock --upgrade` takes the newest)
+#   ./dev.sh refresh   lock --upgrade, reinstall, then execute: new versions, new committed outputs
+#   ./dev.sh rehearse  build the Binder environment from binder/ alone and serve JupyterLab on
+#                      127.0.0.1 (binder/rehearse.sh; `./dev.sh rehearse prepare|check|lab`)
 set -euo pipefail
 cd "$(dirname "$0")"
 
 VENV=${VAEBOOK_VENV:-.venv}
-PYTHON=${PYTHON:-$(command -v python3.11 || command -v python3)}
+PYTHON=${PYTHON:-$(command -v python3.11 || command -v python3 || true)}
+LOCK=requirements.lock
+BINDER_REQS=binder/requirements.txt
+UV_VERSION=0.13.9   # the lock tool, pinned too: the same inputs give the same lock
+TOOLS=.cache/lock-tools
+
+die() { echo "dev.sh: $*" >&2; exit 1; }
+
+make_venv() {
+  # make_venv DIR: a virtual environment, or one line saying how to get the venv module.
+  [ -n "$PYTHON" ] || die "no python3 on PATH: install Python 3.11 (Debian: apt-get install python3 python3-venv)"
+  local err
+  if ! err=$("$PYTHON" -m venv "$1" 2>&1); then
+    rm -rf "$1"
+    if grep -qiE "ensurepip|python3(\.[0-9]+)?-venv|No module named venv" <<<"$err"; then
+      die "'$PYTHON -m venv' failed: Python's venv module is missing; fix: apt-get install python3-venv (or python3.11-venv), then rerun"
+    fi
+    printf '%s\n' "$err" >&2
+    die "'$PYTHON -m venv $1' failed (its message is above)"
+  fi
+}
 
 ensure_env() {
   if [ ! -x "$VENV/bin/python" ]; then
-    echo "== creating $VENV with $("$PYTHON" --version)"
-    "$PYTHON" -m venv "$VENV"
+    echo "== creating $VENV with $("$PYTHON" --version 2>&1)"
+    make_venv "$VENV"
   fi
-  # Reinstall only when the dependency list changed.
-  local stamp="$VENV/.vaebook-installed"
-  local want
-  want=$(cat pyproject.toml | sha256sum | cut -d' ' -f1)
+  [ -f "$LOCK" ] || die "$LOCK is missing: run './dev.sh lock' to generate it from pyproject.toml"
+  # Reinstall only when the lock or pyproject.toml changed.
+  local stamp="$VENV/.vaebook-installed" want
+  want=$(cat "$LOCK" pyproject.toml | sha256sum | cut -d' ' -f1)
   if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
-    echo "== installing vaebook and its test tools into $VENV"
+    echo "== installing $LOCK and vaebook (editable, no dependencies of its own) into $VENV"
     local log="$VENV/pip-install.log"
-    if ! { "$VENV/bin/python" -m pip install --upgrade pip && "$VENV/bin/python" -m pip install -e ".[dev]"; } >"$log" 2>&1; then
+    if ! { "$VENV/bin/python" -m pip install -r "$LOCK" && "$VENV/bin/python" -m pip install --no-deps -e .; } >"$log" 2>&1; then
       tail -n 40 "$log" >&2
-      echo "pip install failed; the full log is $log" >&2
-      exit 1
+      die "pip install failed; the full log is $log"
     fi
     echo "$want" > "$stamp"
   fi
@@ -41,12 +66,29 @@ hermetic() {
   export PYTHONHASHSEED=0
 }
 
-cmd_lab() {
-  ensure_env
-  export TF_CPP_MIN_LOG_LEVEL=${TF_CPP_MIN_LOG_LEVEL:-2}
-  local extra=()
-  [ "$(id -u)" -ne 0 ] || extra+=(--allow-root)  # Jupyter refuses root without it (containers)
-  exec jupyter lab "${extra[@]}" notebooks/01_history.ipynb "$@"
+first_cpu() {
+  # The first CPU this process may run on (under `taskset -c 1 ./dev.sh ...` that is 1).
+  "$PYTHON" -c 'import os; print(min(os.sched_getaffinity(0)))'
+}
+
+NB_TMP=""
+notebook_world() {
+  # A Binder reader's world for running notebooks: one CPU, a fresh HOME, an empty model cache.
+  # Sets NB_RUN, the command prefix that pins to that CPU.
+  hermetic
+  NB_TMP=$(mktemp -d "${TMPDIR:-/tmp}/vaebook-notebooks.XXXXXX")
+  trap 'rm -rf "$NB_TMP"' EXIT
+  mkdir -p "$NB_TMP/home" "$NB_TMP/cache"
+  export HOME="$NB_TMP/home" VAEBOOK_CACHE="$NB_TMP/cache"
+  local cpu
+  cpu=$(first_cpu)
+  if command -v taskset >/dev/null; then
+    NB_RUN=(taskset -c "$cpu")
+    echo "== notebooks run on CPU $cpu, HOME=$HOME, VAEBOOK_CACHE=$VAEBOOK_CACHE (empty)"
+  else
+    NB_RUN=()
+    echo "== taskset is missing, so notebooks are not pinned to one CPU; fix: apt-get install util-linux"
+  fi
 }
 
 check_pairs() {
@@ -67,47 +109,184 @@ check_pairs() {
 }
 
 ensure_chromium() {
-  # The browser tests drive Debian's chromium through Playwright; no browser is downloaded.
-  if [ ! -x /usr/bin/chromium ]; then
-    echo "== installing Debian's chromium"
+  # One already on the machine, else Debian's package, else Playwright's own download. Exports
+  # CHROMIUM (empty: Playwright's own) for tests/browser, and says in one line which it used.
+  local found=""
+  if [ -n "${CHROMIUM:-}" ]; then
+    [ -x "$CHROMIUM" ] || die "CHROMIUM=$CHROMIUM is not an executable file: unset it or point it at a chromium binary"
+    echo "== browser: $CHROMIUM (from \$CHROMIUM)"
+    return
+  fi
+  for candidate in chromium chromium-browser; do
+    if found=$(command -v "$candidate") && "$found" --version >/dev/null 2>&1; then
+      export CHROMIUM=$found
+      echo "== browser: $found, already on this machine ($("$found" --version 2>/dev/null | head -n1))"
+      return
+    fi
+  done
+  if command -v apt-get >/dev/null; then
     local sudo=""
     [ "$(id -u)" -eq 0 ] || sudo="sudo"
-    $sudo apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq chromium >/dev/null
+    local log
+    log=$(mktemp)
+    if { $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq chromium; } >"$log" 2>&1; then
+      rm -f "$log"
+      export CHROMIUM=/usr/bin/chromium
+      echo "== browser: $CHROMIUM, Debian's chromium package, installed now with apt-get"
+      return
+    fi
+    tail -n 5 "$log" >&2
+    echo "== apt-get could not install Debian's chromium (its last lines are above); trying Playwright's own download" >&2
   fi
+  python -m playwright install chromium >/dev/null ||
+    die "no chromium: none on PATH, none from apt-get, and 'playwright install chromium' failed; fix: install chromium and set CHROMIUM=/path/to/it"
+  export CHROMIUM=""
+  echo "== browser: Playwright's own chromium, downloaded with 'playwright install chromium'"
+}
+
+STAGES_RUN=0
+run_pytest_stage() {
+  # run_pytest_stage NAME ARGS...: pytest's exit 5 (no test collected) is a failure with a reason.
+  local name=$1 rc=0
+  shift
+  python -m pytest "$@" || rc=$?
+  if [ "$rc" -eq 5 ]; then
+    die "the $name stage collected no test (pytest exit 5): check the arguments ($*)"
+  elif [ "$rc" -ne 0 ]; then
+    die "the $name stage failed (pytest exit $rc)"
+  fi
+  STAGES_RUN=$((STAGES_RUN + 1))
 }
 
 cmd_test() {
+  # ./dev.sh test [--only unit,pairs,notebooks,browser] [--plan] [pytest ARGS]
+  # A path picks its stage: tests/browser/... -> browser, notebooks/... -> notebooks, any other
+  # path -> unit; when paths are given, only their stages run. Options (-k, -x, -v, ...) go to
+  # the unit stage only: the notebook and browser stages always run whole.
+  local only="" plan="" unit_paths=() nb_paths=() browser_paths=() opts=()
+  while [ $# -gt 0 ]; do
+    case "$1" in
+      --plan) plan=1; shift; continue ;;  # print which stage gets which arguments, run nothing
+      --only) [ $# -ge 2 ] || die "--only needs a list, e.g. --only unit,browser"; only=$2; shift 2; continue ;;
+      --only=*) only=${1#--only=}; shift; continue ;;
+    esac
+    local bare=${1%%::*}
+    if [[ "$1" != -* ]] && [ -e "$bare" ]; then
+      case "$(realpath --relative-to=. "$bare")" in
+        tests/browser|tests/browser/*) browser_paths+=("$1") ;;
+        notebooks|notebooks/*) nb_paths+=("$1") ;;
+        *) unit_paths+=("$1") ;;
+      esac
+    else
+      opts+=("$1")
+    fi
+    shift
+  done
+  if [ -z "$only" ]; then
+    if [ ${#unit_paths[@]} -eq 0 ] && [ ${#nb_paths[@]} -eq 0 ] && [ ${#browser_paths[@]} -eq 0 ]; then
+      only=unit,pairs,notebooks,browser
+    else
+      [ ${#unit_paths[@]} -eq 0 ] || only+=unit,
+      [ ${#nb_paths[@]} -eq 0 ] || only+=notebooks,
+      [ ${#browser_paths[@]} -eq 0 ] || only+=browser,
+    fi
+  fi
+  local stage
+  for stage in ${only//,/ }; do
+    case "$stage" in unit|pairs|notebooks|browser) ;; *) die "unknown stage '$stage': use unit, pairs, notebooks or browser" ;; esac
+  done
+  [ ${#unit_paths[@]} -gt 0 ] || unit_paths=(tests)
+  [ ${#nb_paths[@]} -gt 0 ] || nb_paths=(notebooks)
+  [ ${#browser_paths[@]} -gt 0 ] || browser_paths=(tests/browser)
+
+  if [ -n "$plan" ]; then
+    [[ ",$only," != *,unit,* ]] || echo "unit: ${unit_paths[*]} ${opts[*]}"
+    [[ ",$only," != *,pairs,* ]] || echo "pairs:"
+    [[ ",$only," != *,notebooks,* ]] || echo "notebooks: ${nb_paths[*]}"
+    [[ ",$only," != *,browser,* ]] || echo "browser: ${browser_paths[*]}"
+    return 0
+  fi
   ensure_env
   hermetic
-  echo "== unit tests"
-  python -m pytest tests --ignore=tests/browser "$@"
-  echo "== notebook pairs in sync"
-  check_pairs
-  echo "== notebooks, strict nbval"
-  python -m pytest --nbval --nbval-current-env notebooks --nbval-sanitize-with notebooks/sanitize.cfg -p no:cacheprovider "$@"
-  if [ -d tests/browser ]; then
-    echo "== widgets in a real browser"
-    ensure_chromium
-    python -m pytest tests/browser "$@"
+  if [[ ",$only," == *,unit,* ]]; then
+    echo "== unit tests"
+    run_pytest_stage unit "${unit_paths[@]}" "${opts[@]}"
   fi
+  if [[ ",$only," == *,pairs,* ]]; then
+    echo "== notebook pairs in sync"
+    check_pairs || die "the pairs stage failed"
+    STAGES_RUN=$((STAGES_RUN + 1))
+  fi
+  if [[ ",$only," == *,notebooks,* ]]; then
+    echo "== notebooks, strict nbval"
+    (
+      notebook_world
+      "${NB_RUN[@]}" python -m pytest --nbval --nbval-current-env "${nb_paths[@]}" \
+        --nbval-sanitize-with notebooks/sanitize.cfg -p no:cacheprovider
+    ) || {
+      rc=$?
+      [ "$rc" -ne 5 ] || die "the notebooks stage collected no notebook"
+      die "the notebooks stage failed (pytest exit $rc)"
+    }
+    STAGES_RUN=$((STAGES_RUN + 1))
+  fi
+  if [[ ",$only," == *,browser,* ]]; then
+    echo "== widgets in a real browser, against the Binder rehearsal"
+    ensure_chromium
+    run_pytest_stage browser "${browser_paths[@]}" -p no:cacheprovider
+  fi
+  # A plain closing line: how many stages ran and passed (a failed stage exits before this).
+  echo "dev.sh test: $STAGES_RUN passed, 0 failed"
 }
 
 cmd_execute() {
   ensure_env
-  hermetic
+  notebook_world
+  local nb
   for nb in notebooks/[0-9]*.ipynb; do
     echo "== executing $nb"
     jupytext --sync "$nb" >/dev/null
-    jupyter nbconvert --to notebook --execute --inplace --ExecutePreprocessor.timeout=600 "$nb"
+    "${NB_RUN[@]}" jupyter nbconvert --to notebook --execute --inplace --ExecutePreprocessor.timeout=600 "$nb"
   done
 }
 
+cmd_lock() {
+  # requirements.lock: every dependency of vaebook[dev], for every platform, from pyproject.toml.
+  # binder/requirements.txt: vaebook's runtime plus the reader's tools, for Binder's Linux x86-64
+  # Python 3.11, constrained by the lock so the two never disagree.
+  if [ ! -x "$TOOLS/bin/uv" ] || [ "$("$TOOLS/bin/uv" --version | cut -d' ' -f2)" != "$UV_VERSION" ]; then
+    echo "== installing uv $UV_VERSION into $TOOLS"
+    [ -x "$TOOLS/bin/python" ] || make_venv "$TOOLS"
+    "$TOOLS/bin/python" -m pip install --quiet "uv==$UV_VERSION" || die "could not install uv $UV_VERSION from the package index"
+  fi
+  local uv="$TOOLS/bin/uv"
+  "$uv" pip compile --quiet pyproject.toml --extra dev --universal --python-version 3.11 \
+    --custom-compile-command "./dev.sh lock" -o "$LOCK" "$@"
+  "$uv" pip compile --quiet pyproject.toml --extra binder --python-version 3.11 --python-platform x86_64-manylinux_2_28 \
+    --no-annotate --custom-compile-command "./dev.sh lock" -c "$LOCK" -o "$BINDER_REQS"
+  echo "== wrote $LOCK and $BINDER_REQS; if versions changed, re-execute the notebooks: ./dev.sh execute"
+}
+
+cmd_refresh() {
+  cmd_lock --upgrade
+  ensure_env
+  cmd_execute
+  echo "== review 'git diff', run ./dev.sh test, and commit the lock with the re-executed notebooks"
+}
+
 case "${1:-}" in
-  lab) shift; cmd_lab "$@" ;;
+  lab)
+    shift; ensure_env
+    export TF_CPP_MIN_LOG_LEVEL=${TF_CPP_MIN_LOG_LEVEL:-2}
+    extra=()
+    [ "$(id -u)" -ne 0 ] || extra+=(--allow-root)  # Jupyter refuses root without it (containers)
+    exec jupyter lab "${extra[@]}" notebooks/01_history.ipynb "$@" ;;
   test) shift; cmd_test "$@" ;;
   execute) shift; cmd_execute "$@" ;;
   setup) ensure_env; echo "== $VENV is ready" ;;
+  lock) shift; cmd_lock "$@" ;;
+  refresh) shift; cmd_refresh ;;
   rehearse) shift; exec binder/rehearse.sh "$@" ;;
-  *) echo "usage: ./dev.sh lab | test | execute | setup | rehearse" >&2; exit 2 ;;
+  _venv) make_venv "$2" ;;  # for binder/rehearse.sh: the same venv creation and its one-line fix
+  *) echo "usage: ./dev.sh lab | test [--only STAGES] [ARGS] | execute | setup | lock [--upgrade] | refresh | rehearse [prepare|check|lab]" >&2; exit 2 ;;
 esac

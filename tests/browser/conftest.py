@@ -1,7 +1,13 @@
-"""A JupyterLab server on loopback, in the tests' hermetic mode, and headless Debian Chromium."""
+"""The Binder rehearsal's JupyterLab (binder/rehearse.sh) on loopback, and headless Chromium.
 
+These tests run only when asked for by path (`pytest tests/browser`, the browser stage of
+`./dev.sh test`): a bare `pytest` deselects them.
+"""
+
+import json
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import time
@@ -11,8 +17,26 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM = "/usr/bin/chromium"
+HERE = Path(__file__).resolve().parent
 ARTIFACTS = ROOT / "artifacts" / "browser"
+# Test-only JupyterLab settings, given to the server as its user settings folder. Every cell is
+# rendered (no windowing), so a widget far down a notebook is on the page; nothing autosaves.
+LAB_SETTINGS = {
+    "notebook-extension/tracker": {"windowingMode": "none"},
+    "docmanager-extension/plugin": {"autosave": False},
+    "apputils-extension/notification": {"fetchNews": "false", "checkForUpdates": False},
+}
+
+
+def pytest_collection_modifyitems(config, items):
+    """Deselect the browser tests unless a path inside tests/browser was asked for."""
+    asked = [Path(a.split("::", 1)[0]).resolve() for a in config.args]
+    if any(a == HERE or HERE in a.parents for a in asked):
+        return
+    mine = [i for i in items if HERE in Path(str(i.fspath)).resolve().parents]
+    if mine:
+        config.hook.pytest_deselected(items=mine)
+        items[:] = [i for i in items if i not in mine]
 
 
 def _free_port() -> int:
@@ -21,46 +45,46 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="session")
-def lab_url(tmp_path_factory):
-    """Start JupyterLab (no token, loopback only, app exposed for commands); stop it afterwards."""
-    port = _free_port()
-    env = dict(os.environ, VAEBOOK_DATA="bundled", TF_CPP_MIN_LOG_LEVEL="3", PYTHONHASHSEED="0")
-    env.setdefault("VAEBOOK_CACHE", str(ROOT / ".cache" / "models"))
-    env["JUPYTER_CONFIG_DIR"] = str(tmp_path_factory.mktemp("jupyter-config"))  # no user settings
-    settings = tmp_path_factory.mktemp("lab-settings")
-    # Render every cell (no virtual scrolling), so that widgets far down a notebook exist on the page.
-    # Never autosave (the committed notebooks must stay as they are) and don't ask about news.
-    for plugin, value in {
-        "notebook-extension/tracker": '{"windowingMode": "none"}',
-        "docmanager-extension/plugin": '{"autosave": false}',
-        "apputils-extension/notification": '{"fetchNews": "false"}',
-    }.items():
-        path = settings / "@jupyterlab" / f"{plugin}.jupyterlab-settings"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(value)
-    env["JUPYTERLAB_SETTINGS_DIR"] = str(settings)
-    env["JUPYTERLAB_WORKSPACES_DIR"] = str(tmp_path_factory.mktemp("lab-workspaces"))
-    # The server runs in the Binder rehearsal's environment (binder/rehearse.sh): what Binder would serve.
+def _venv() -> Path:
     venv = Path(os.environ.get("REHEARSAL_VENV", ROOT / ".cache" / "binder-venv"))
-    env["REHEARSAL_VENV"] = str(venv)
-    prepared = subprocess.run(
-        ["bash", str(ROOT / "binder" / "rehearse.sh"), "prepare"], env=env, capture_output=True, text=True, timeout=900
-    )
+    return venv if venv.is_absolute() else ROOT / venv
+
+
+@pytest.fixture(scope="session")
+def rehearsal_venv():
+    """The rehearsal environment, built (or reused) from binder/ by binder/rehearse.sh prepare."""
+    prepared = subprocess.run(["bash", str(ROOT / "binder" / "rehearse.sh"), "prepare"],
+                              capture_output=True, text=True, timeout=1800)
     if prepared.returncode != 0:
         pytest.fail(f"binder/rehearse.sh prepare failed:\n{prepared.stdout[-3000:]}\n{prepared.stderr[-3000:]}")
-    log = open(tmp_path_factory.mktemp("lab-log") / "lab.log", "w")
+    return _venv()
+
+
+@pytest.fixture(scope="session")
+def lab(rehearsal_venv, tmp_path_factory):
+    """binder/rehearse.sh serving JupyterLab; yields {url, venv}. Stopped (and its memory peak read) afterwards."""
+    port = _free_port()
+    tmp = tmp_path_factory.mktemp("rehearsal")
+    settings = tmp / "settings"
+    for plugin, value in LAB_SETTINGS.items():
+        path = settings / "@jupyterlab" / f"{plugin}.jupyterlab-settings"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(value))
+    (tmp / "workspaces").mkdir()
+    report = tmp / "memory.json"
+    env = dict(os.environ, PORT=str(port), REHEARSAL_REPORT=str(report))
     cmd = [
-        str(venv / "bin" / "python"), "-m", "jupyter", "lab", "--no-browser", "--allow-root",
-        "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}", "--ServerApp.port_retries=0",
-        "--IdentityProvider.token=", "--ServerApp.password=", "--ServerApp.disable_check_xsrf=True",
-        f"--ServerApp.root_dir={ROOT}", "--LabApp.expose_app_in_browser=True", "--LabApp.news_url=None",
-        "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+        "bash", str(ROOT / "binder" / "rehearse.sh"), "lab",
+        f"--LabApp.user_settings_dir={settings}", f"--LabApp.workspaces_dir={tmp / 'workspaces'}",
+        "--LabApp.expose_app_in_browser=True", "--LabApp.news_url=None",
+        "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate", "--ServerApp.disable_check_xsrf=True",
     ]
+    log_path = tmp / "rehearsal.log"
+    log = open(log_path, "w")
     proc = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 120
         while True:
             try:
                 with urllib.request.urlopen(f"{url}/api/status", timeout=2):
@@ -68,32 +92,61 @@ def lab_url(tmp_path_factory):
             except OSError:
                 if proc.poll() is not None or time.monotonic() > deadline:
                     log.flush()
-                    pytest.fail(f"JupyterLab did not start within 60 s; see {log.name}")
+                    pytest.fail(f"the rehearsal's JupyterLab did not start within 120 s:\n{log_path.read_text()[-3000:]}")
                 time.sleep(0.5)
-        yield url
+        yield {"url": url, "venv": rehearsal_venv, "log": log_path}
     finally:
-        proc.terminate()
+        proc.send_signal(signal.SIGTERM)  # rehearse.sh stops the server, reads the memory peak, cleans up
         try:
-            proc.wait(timeout=15)
+            proc.wait(timeout=40)
         except subprocess.TimeoutExpired:
-            proc.kill()
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=10)
         log.close()
+    if report.exists():
+        memory = json.loads(report.read_text())
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        (ARTIFACTS / "rehearsal-memory.json").write_text(json.dumps(memory) + "\n")
+        print(f"\nrehearsal memory: {memory}")
+        assert memory["oom_kills"] == 0, f"the rehearsal hit its {memory['cap']} memory cap: {memory}"
+
+
+def chromium_path():
+    """$CHROMIUM (set by ./dev.sh; empty means Playwright's own), else one on PATH, else Playwright's own."""
+    if "CHROMIUM" in os.environ:
+        return os.environ["CHROMIUM"] or None
+    for name in ("chromium", "chromium-browser"):
+        if shutil.which(name):
+            return shutil.which(name)
+    return None
 
 
 @pytest.fixture(scope="session")
 def browser():
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import Error, sync_playwright
 
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium (./dev.sh test does: apt-get install chromium).")
     with sync_playwright() as p:
-        b = p.chromium.launch(
-            executable_path=CHROMIUM,
-            headless=True,
-            args=["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"],
-        )
+        try:
+            b = p.chromium.launch(
+                executable_path=chromium_path(),
+                headless=True,
+                args=["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic", "--no-first-run",
+                      "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+            )
+        except Error as err:
+            pytest.fail(f"no usable chromium ({err.message.splitlines()[0]}); fix: apt-get install chromium, "
+                        "or run ./dev.sh test, which finds or installs one")
         yield b
         b.close()
+
+
+SESSION_BUDGET_S = 300  # the whole browser test, from JupyterLab's start to the last check
+
+
+@pytest.fixture(scope="session")
+def deadline(lab):
+    """time.monotonic() by which every browser test must be done: each wait takes at most what is left."""
+    return time.monotonic() + SESSION_BUDGET_S - 20
 
 
 @pytest.fixture(scope="session")
