@@ -96,3 +96,18 @@ def test_command_line_lists_the_models():
     assert [line.split()[0] for line in done.stdout.splitlines()] == pretrained.names()
     bad = subprocess.run([sys.executable, "-m", "vaebook.pretrained", "--retrain", "nope"], capture_output=True, text=True, timeout=120)
     assert bad.returncode == 2 and "unknown model(s) nope" in bad.stderr
+
+
+def test_a_shipped_model_saves_and_reloads_cleanly(tmp_path):
+    import warnings
+
+    from vaebook.model import load_vae
+
+    vae = pretrained.load("autoencoder")
+    path = tmp_path / "shipped.keras"
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)  # e.g. "Skipping variable loading for optimizer"
+        vae.save(path)
+        reloaded = load_vae(path)
+    z = np.zeros((2, 2), np.float32)
+    np.testing.assert_array_equal(vae.decode(z), reloaded.decode(z))

@@ -94,6 +94,7 @@ def load(name: str):
     data = MNIST(None, None, None, None, entry["data"]["source"], entry["data"]["binarization"])
     vae = build_from_config(config(name), data)
     vae.set_weights(weights)
+    vae.optimizer.build(vae.trainable_variables)  # a fresh optimizer state, so save/load and fit work as usual
     return vae
 
 
