@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import os
+import queue
 import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
@@ -87,10 +88,21 @@ def main(argv=None):
     if max(thread_counts) > len(cpus):
         raise SystemExit(f"--threads asks for {max(thread_counts)} CPUs but this process may use {len(cpus)}.")
     runs = []
-    # One-thread runs go two at a time, one per CPU; wider runs one at a time.
-    single = [s for s in seeds] if 1 in thread_counts else []
+    # One-thread runs go one per CPU at a time (each takes a free CPU); wider runs one at a time.
+    free = queue.Queue()
+    for cpu in cpus:
+        free.put(cpu)
+
+    def on_a_free_cpu(seed):
+        cpu = free.get()
+        try:
+            return launch(seed, 1, [cpu], args.smoke)
+        finally:
+            free.put(cpu)
+
+    single = seeds if 1 in thread_counts else []
     with ThreadPoolExecutor(max_workers=len(cpus)) as pool:
-        runs += list(pool.map(lambda i_s: launch(i_s[1], 1, [cpus[i_s[0] % len(cpus)]], args.smoke), enumerate(single)))
+        runs += list(pool.map(on_a_free_cpu, single))
     for threads in (t for t in thread_counts if t > 1):
         runs += [launch(seed, threads, cpus[:threads], args.smoke) for seed in seeds]
     elbos = [r["heldout_elbo"] for r in runs]

@@ -41,7 +41,7 @@
 # otherwise appear under this cell when keras loads TensorFlow.
 from vaebook.data import load_mnist
 from vaebook.estimators import compare_estimators
-from vaebook.evaluate import dataset_elbo, importance_log_likelihood
+from vaebook.evaluate import dataset_elbo_with_error, importance_log_likelihood
 from vaebook.linear_gaussian import fit_ppca, mean_field_variances, widen_encoder, with_encoder_variances
 from vaebook.losses import bernoulli_log_likelihood, gaussian_kl, gaussian_kl_monte_carlo
 
@@ -128,8 +128,9 @@ from keras import ops
 # mean, and the variances that maximise the ELBO (the next subsection derives them).
 #
 # For speed, the checks use the first 500 test digits and 200 samples of $z$ per digit for
-# the ELBO, a Monte Carlo estimate. `elbo_with_error` draws them as 10 independent batches of
-# 20, so the spread of the 10 batch means gives the estimate's standard error. The KL to the
+# the ELBO, a Monte Carlo estimate. `vaebook.evaluate.dataset_elbo_with_error` draws them as 10
+# independent batches of 20, so the spread of the 10 batch means gives the estimate's standard
+# error. The KL to the
 # posterior is exact.
 
 # %%
@@ -137,14 +138,8 @@ data = load_mnist()
 x = data.x_test[:500]
 
 # %%
-def elbo_with_error(model, batches=10, samples=20):
-    """Mean ELBO over x from batches * samples draws of z per digit, and its standard error."""
-    estimates = [dataset_elbo(model, x, samples=samples, seed=s) for s in range(batches)]
-    return np.mean(estimates), np.std(estimates, ddof=1) / np.sqrt(batches)
-
-
 def check_identity(model):
-    elbo, stderr = elbo_with_error(model)
+    elbo, stderr = dataset_elbo_with_error(model, x, batches=10, samples=20)
     gap = model.posterior_kl(x).mean()
     print(f"exact log p(x):         {exact:.3f} nats per image (first 500 test digits, grey levels, Gaussian pixels)")
     print(f"ELBO (200 samples):     {elbo:.3f} +- {stderr:.3f}")

@@ -94,6 +94,20 @@ def dataset_elbo(model, x, samples: int = 1, batch_size: int = 500, seed: int = 
     return float(np.mean(elbo_per_example(model, x, samples, batch_size, seed)))
 
 
+def dataset_elbo_with_error(model, x, batches: int = 10, samples: int = 20) -> tuple:
+    """Mean ELBO over a dataset and its Monte Carlo standard error, in nats per example.
+
+    The ELBO is estimated ``batches`` times independently (``samples`` draws of z per image,
+    seeds 0 .. batches - 1); the result is the mean of the estimates and their standard
+    deviation / sqrt(batches).
+    """
+    _check_positive("samples", samples)
+    if isinstance(batches, bool) or not isinstance(batches, (int, np.integer)) or batches < 2:
+        raise ValueError(f"batches must be a whole number >= 2 (a standard error needs two estimates), got {batches!r}.")
+    estimates = [dataset_elbo(model, x, samples=samples, seed=seed) for seed in range(batches)]
+    return float(np.mean(estimates)), float(np.std(estimates, ddof=1) / math.sqrt(batches))
+
+
 def uncertain_pixel_fraction(images, low: float = 0.1, high: float = 0.9) -> float:
     """Share of pixels with a grey value strictly between ``low`` and ``high``: a simple measure of blur.
 
