@@ -13,8 +13,8 @@
 # %% [markdown]
 # # 5. What a VAE is good for, and where it falls short
 #
-# **What you'll do:** use a VAE as an anomaly detector and score it with a ROC curve; train
-# the same VAE with several values of beta and plot the rate-distortion trade-off; find out,
+# **What you'll do:** use a VAE as an anomaly detector and score it with a ROC curve; compare
+# the same VAE trained with several values of beta and plot the rate-distortion trade-off; find out,
 # with numbers, why VAE images are blurry; estimate a test-set log-likelihood by importance
 # sampling and set it next to the published figure.
 #
@@ -341,9 +341,9 @@ print(f"estimate (k = 5000) - ELBO = {estimates[5000] - elbo:.1f} nats: at least
 # - It learns an encoder and a decoder together, with a principled objective, the ELBO, and
 #   trains as stably as any autoencoder: no adversary, no mode collapse.
 # - Its latent space is smooth and regular: nearby codes decode to similar images, and the
-#   prior can be sampled (notebook 04).
-# - It gives a lower bound on log p(x) for every input, and a tight estimate with importance
-#   sampling: useful for model comparison and, with care, anomaly detection.
+#   prior can be sampled, though the codes need not fill it evenly (notebook 04).
+# - On binary data it gives a lower bound on log p(x) for every input, and a tight estimate
+#   with importance sampling: useful for model comparison and, with care, anomaly detection.
 # - beta gives an explicit handle on how much information the code keeps.
 #
 # **Where it falls short**
@@ -351,8 +351,9 @@ print(f"estimate (k = 5000) - ELBO = {estimates[5000] - elbo:.1f} nats: at least
 # - Samples and reconstructions are blurry with a factorized decoder (section 3).
 # - The ELBO is a bound; the gap depends on how well q(z|x) fits the true posterior.
 # - Likelihoods reward simple images, so raw ELBO anomaly scores need a correction (section 1).
-# - A powerful decoder can ignore the latent code altogether ("posterior collapse"), and a
-#   large beta pushes the same way (section 2).
+# - Parts of the code can switch off during training ("posterior collapse", notebook 03); a
+#   powerful decoder can ignore the code altogether, and a large beta pushes the same way
+#   (section 2).
 # - On images, GANs and diffusion models produce sharper samples; the VAE lives on inside
 #   them, as the autoencoder of latent diffusion (Rombach et al. 2022).
 
