@@ -63,8 +63,11 @@ def run(notebook: Path, env: dict, cpus: set) -> dict:
 def main(argv=None):
     p = parser(__doc__)
     p.add_argument("--modes", default="1cpu,2cpu", help="comma-separated: 1cpu, 2cpu")
+    p.add_argument("--only", default="", help="comma-separated notebook numbers, e.g. 03,05 (default: all)")
     args = p.parse_args(argv)
     notebooks = sorted((ROOT / "notebooks").glob("[0-9]*.ipynb"))
+    if args.only:
+        notebooks = [nb for nb in notebooks if nb.name[:2] in args.only.split(",")]
     modes = args.modes.split(",")
     if args.smoke:
         notebooks, modes = notebooks[1:2], ["1cpu"]  # 02: no model, a few seconds
