@@ -4,7 +4,7 @@ import dataclasses
 
 import pytest
 
-from vaebook.configs import BETAS, SERIES, background, beta_sweep, likelihood_vae, main_vae, series_config, small_vae, without_digit
+from vaebook.configs import BETAS, SERIES, background, likelihood_vae, main_vae, series_config, small_vae, without_digit
 from vaebook.data import MNIST
 
 
@@ -25,7 +25,7 @@ def test_full_mnist_gets_fewer_epochs_per_pass():
 
 
 def test_sweep_and_anomaly_models_share_one_network():
-    sweep = beta_sweep(fake())
+    sweep = [series_config(f"mlp_beta{beta:g}", fake()) for beta in BETAS]
     assert [c.beta for c in sweep] == list(BETAS)
     assert {dataclasses.replace(c, beta=1.0) for c in sweep} == {small_vae(fake())}
     assert without_digit(fake(), 3) == dataclasses.replace(small_vae(fake()), exclude_digit=3)

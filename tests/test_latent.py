@@ -107,15 +107,6 @@ def test_nearest_codes_orders_by_distance():
         nearest_codes(means, [0, 0, 0])
 
 
-def test_distance_to_nearest():
-    from vaebook.latent import distance_to_nearest
-
-    means = np.array([[0, 0], [3, 0]], np.float32)
-    np.testing.assert_allclose(distance_to_nearest(means, [[0, 1], [3, -2], [1.5, 0]]), [1, 2, 1.5])
-    with pytest.raises(ValueError, match=r"expects \(N, 2\)"):
-        distance_to_nearest(means, [[0, 1, 2]])
-
-
 def test_history_plot_starts_after_the_first_epoch():
     from vaebook.plotting import plot_history
 

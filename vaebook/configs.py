@@ -38,11 +38,6 @@ def small_vae(data: MNIST, beta: float = 1.0) -> TrainConfig:
     return TrainConfig(arch="mlp", latent_dim=2, beta=beta, epochs=200 if data.source == "bundled" else 30, hidden=(256,))
 
 
-def beta_sweep(data: MNIST, betas=BETAS) -> list:
-    """:func:`small_vae` at each beta: the points of a rate-distortion curve."""
-    return [small_vae(data, beta) for beta in betas]
-
-
 def without_digit(data: MNIST, digit: int = 7) -> TrainConfig:
     """:func:`small_vae` trained on every digit but one: the unseen digit is the anomaly."""
     return dataclasses.replace(small_vae(data), exclude_digit=digit)

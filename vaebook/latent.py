@@ -72,26 +72,16 @@ def interpolate(z_start, z_end, steps: int = 10) -> np.ndarray:
     return (1 - t) * z_start + t * z_end
 
 
-def _distances(means, codes) -> np.ndarray:
-    """Euclidean distances (M, N) from each code (M, latent_dim) to each encoder mean (N, latent_dim)."""
+def nearest_codes(means, z, n: int = 10) -> np.ndarray:
+    """Indices of the n encoder means (N, latent_dim) closest to code z (Euclidean), nearest first."""
     means = np.asarray(means, np.float32)
     if means.ndim != 2:
         raise ValueError(f"means have shape {means.shape}; pass encoder means of shape (N, latent_dim).")
-    codes = check_latent_codes(codes, means.shape[1])
-    return np.stack([np.linalg.norm(means - z, axis=1) for z in codes])
-
-
-def nearest_codes(means, z, n: int = 10) -> np.ndarray:
-    """Indices of the n encoder means closest to code z (Euclidean), nearest first."""
-    distances = _distances(means, z)[0]
+    z = check_latent_codes(z, means.shape[1])[0]
+    distances = np.linalg.norm(means - z, axis=1)
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or not 1 <= n <= len(distances):
         raise ValueError(f"n must be a whole number from 1 to {len(distances)} (the number of means), got {n!r}.")
     return np.argsort(distances, kind="stable")[:n]
-
-
-def distance_to_nearest(means, codes) -> np.ndarray:
-    """For each code (M, latent_dim), the Euclidean distance to the nearest encoder mean (N, latent_dim)."""
-    return _distances(means, codes).min(axis=1)
 
 
 def prior_radius(mass: float = 0.95, latent_dim: int = 2) -> float:
