@@ -4,7 +4,8 @@
 #   ./dev.sh lab       install everything and open the series in JupyterLab
 #   ./dev.sh test      install everything and run every test (what CI runs); see cmd_test for ARGS
 #   ./dev.sh execute   re-execute every notebook in place, as the tests run them (one CPU, fresh
-#                      HOME, empty model cache, bundled data, fixed seeds)
+#                      HOME, empty model cache, bundled data, fixed seeds); `./dev.sh execute
+#                      notebooks/04_latent_space.ipynb` re-executes only the notebooks named
 #   ./dev.sh setup     only create or update the environment
 #   ./dev.sh lock      regenerate requirements.lock and binder/requirements.txt from pyproject.toml
 #                      (keeps current pins where possible; `./dev.sh lock --upgrade` takes the newest)
@@ -242,8 +243,10 @@ cmd_test() {
 cmd_execute() {
   ensure_env
   notebook_world
-  local nb
-  for nb in notebooks/[0-9]*.ipynb; do
+  local nb nbs=("$@")
+  [ ${#nbs[@]} -gt 0 ] || nbs=(notebooks/[0-9]*.ipynb)
+  for nb in "${nbs[@]}"; do
+    [ -f "$nb" ] || die "no notebook $nb (give paths like notebooks/04_latent_space.ipynb, or none for all)"
     echo "== executing $nb"
     jupytext --sync "$nb" >/dev/null
     "${NB_RUN[@]}" jupyter nbconvert --to notebook --execute --inplace --ExecutePreprocessor.timeout=600 "$nb"
