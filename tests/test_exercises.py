@@ -247,3 +247,15 @@ def test_number_checkers_reject_wrong_notebook_objects(mnist):
         exercises.check_negative_elbo_increase(1.0, [1, 2], BETAS)
     with pytest.raises(ValueError, match="pass data.x_test and data.y_test"):
         exercises.check_ink_auc(0.5, mnist.x_test, mnist.y_test[:10])
+
+
+def test_a_number_stub_costs_nothing_and_shows_no_result_object(mnist):
+    class Untouchable:
+        latent_dim = 2
+
+        def encode(self, x):
+            raise AssertionError("a stub must not make the checker compute its reference")
+
+    result = exercises.check_mean_kl_to_prior(..., Untouchable(), mnist.x_test)
+    assert result.status == "not done"
+    assert result._ipython_display_() is None  # the printed line is the whole output in a notebook

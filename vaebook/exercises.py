@@ -44,6 +44,9 @@ class Result:
     def __bool__(self) -> bool:
         return self.status == RIGHT
 
+    def _ipython_display_(self):
+        """Show nothing when a notebook cell ends with the check: the checker has printed its line already."""
+
 
 def _report(exercise: str, status: str, text: str) -> Result:
     message = f"{exercise}: {text}"
@@ -141,9 +144,12 @@ def _check_function(exercise, func, reference, cases, mistakes=(), shape_hint=No
 # --- number exercises ---------------------------------------------------------------------------
 
 
-def _check_number(exercise, answer, reference: float, tol: float, mistakes=(), share=False,
-                  generic_hint="recompute it step by step") -> Result:
-    """Compare the reader's number with ``reference``: right within ``tol``; ``mistakes`` are (value, hint) pairs."""
+def _check_number(exercise, answer, compute, tol: float, share=False, generic_hint="recompute it step by step") -> Result:
+    """Compare the reader's number with the reference: right within ``tol``.
+
+    ``compute()`` returns (reference, mistakes), with mistakes (value, hint) pairs; it runs only
+    once the reader has given a number, so a stub costs nothing.
+    """
     if answer is None or answer is Ellipsis:
         return _report(exercise, NOT_DONE, "not done yet: replace the `...` with your number and run the cell again.")
     if isinstance(answer, (bool, str)) or (not isinstance(answer, numbers.Real) and np.size(answer) != 1):
@@ -154,8 +160,9 @@ def _check_number(exercise, answer, reference: float, tol: float, mistakes=(), s
         return _report(exercise, WRONG, f"not right yet: give one number, not a {type(answer).__name__}.")
     if not math.isfinite(value):
         return _report(exercise, WRONG, f"not right yet: your answer is {value}; the answer is a finite number.")
+    reference, mistakes = compute()
     if abs(value - reference) <= tol:
-        return _report(exercise, RIGHT, f"right: {value:.4g} (the reference, from the same model and data, agrees within {tol:g}).")
+        return _report(exercise, RIGHT, f"right: {value:.4g} (within {tol:g} of the reference).")
     for wrong_value, hint in mistakes:
         if abs(value - wrong_value) <= tol:
             return _report(exercise, WRONG, f"not right yet: {hint}.")
@@ -208,24 +215,29 @@ def check_share_within(share_within) -> Result:
 def check_vae_share_within_one(answer, vae, x) -> Result:
     """Exercise 01 (number): the share of the VAE's test codes (encoder means of ``x``) within radius 1; tolerance 0.001."""
     _check_model(vae, "vae")
-    reference = solutions.vae_share_within(vae, x, 1.0)
-    mistakes = [
-        (1 - reference, "that is the share outside radius 1; the question asks for the share inside"),
-        (1 - math.exp(-0.5), "that is the prior's share, 1 - exp(-1/2); the question asks for the VAE's test codes"),
-    ]
-    return _check_number("share of the VAE's codes within radius 1", answer, reference, 0.001, mistakes, share=True,
+
+    def compute():
+        reference = solutions.vae_share_within(vae, x, 1.0)
+        return reference, [
+            (1 - reference, "that is the share outside radius 1; the question asks for the share inside"),
+            (1 - math.exp(-0.5), "that is the prior's share, 1 - exp(-1/2); the question asks for the VAE's test codes"),
+        ]
+
+    return _check_number("share of the VAE's codes within radius 1", answer, compute, 0.001, share=True,
                          generic_hint="use your share_within on the VAE's codes, vae.encode(data.x_test)[0], with radius 1")
 
 
 def check_prior_radius_estimate(answer) -> Result:
     """Exercise 01 (number): the 95% radius of the 2-d prior, estimated from 100,000 samples; tolerance 0.02."""
-    reference = prior_radius(0.95, 2)
-    mistakes = [
-        (reference**2, "that is the squared radius (the 95% quantile of z_0^2 + z_1^2); take its square root"),
-        (NormalDist().inv_cdf(0.975), "1.96 holds 95% of one coordinate; the question asks for the distance from 0 in 2-d"),
-        (NormalDist().inv_cdf(0.95), "1.64 is the 95% quantile of one coordinate; the question asks for the distance from 0 in 2-d"),
-    ]
-    return _check_number("the prior's 95% radius", answer, reference, 0.02, mistakes,
+    def compute():
+        reference = prior_radius(0.95, 2)
+        return reference, [
+            (reference**2, "that is the squared radius (the 95% quantile of z_0^2 + z_1^2); take its square root"),
+            (NormalDist().inv_cdf(0.975), "1.96 holds 95% of one coordinate; the question asks for the distance from 0 in 2-d"),
+            (NormalDist().inv_cdf(0.95), "1.64 is the 95% quantile of one coordinate; the question asks for the distance from 0 in 2-d"),
+        ]
+
+    return _check_number("the prior's 95% radius", answer, compute, 0.02,
                          generic_hint="take np.quantile of the distances np.linalg.norm(z, axis=1) at 0.95")
 
 
@@ -328,13 +340,16 @@ def check_score_function_gradient(score_function_gradient) -> Result:
 def check_mean_kl_to_prior(answer, model, x) -> Result:
     """Exercise 02 (number): the encoder's KL(q(z|x) || p(z)), averaged over the images ``x``; tolerance 0.01 nats."""
     _check_model(model)
-    reference = solutions.mean_kl_to_prior(model, x)
-    mistakes = [
-        (-reference, "flipped sign: a KL divergence is never negative"),
-        (reference / model.latent_dim, "that is a mean over the latent dimensions too: sum over them, average over the images"),
-        (reference * len(x), "that is a sum over the images: the question asks for the average per image"),
-    ]
-    return _check_number("mean KL(q(z|x) || p(z))", answer, reference, 0.01, mistakes,
+
+    def compute():
+        reference = solutions.mean_kl_to_prior(model, x)
+        return reference, [
+            (-reference, "flipped sign: a KL divergence is never negative"),
+            (reference / model.latent_dim, "that is a mean over the latent dimensions too: sum over them, average over the images"),
+            (reference * len(x), "that is a sum over the images: the question asks for the average per image"),
+        ]
+
+    return _check_number("mean KL(q(z|x) || p(z))", answer, compute, 0.01,
                          generic_hint="apply your kl_to_prior to model.encode(x) and average the result over the images")
 
 
@@ -403,13 +418,16 @@ def check_largest_dimension_kl(answer, model, x) -> Result:
     """Exercise 03 (number): the average KL, over the images ``x``, of the latent dimension that carries
     the most; tolerance 0.01 nats."""
     _check_model(model)
-    per_dimension = solutions.kl_per_dimension(model, x)
-    mistakes = [
-        (per_dimension.sum(), "that is the KL summed over all the latent dimensions; the question asks for one dimension, the larger"),
-        (per_dimension.min(), "that is the dimension that carries the least; the question asks for the one that carries the most"),
-        (-per_dimension.max(), "flipped sign: a KL divergence is never negative"),
-    ]
-    return _check_number("KL of the busiest latent dimension", answer, float(per_dimension.max()), 0.01, mistakes,
+
+    def compute():
+        per_dimension = solutions.kl_per_dimension(model, x)
+        return float(per_dimension.max()), [
+            (per_dimension.sum(), "that is the KL summed over all the latent dimensions; the question asks for one dimension, the larger"),
+            (per_dimension.min(), "that is the dimension that carries the least; the question asks for the one that carries the most"),
+            (-per_dimension.max(), "flipped sign: a KL divergence is never negative"),
+        ]
+
+    return _check_number("KL of the busiest latent dimension", answer, compute, 0.01,
                          generic_hint="apply your KL to one column at a time, mean[:, [j]] and log_var[:, [j]], and average over the images")
 
 
@@ -461,12 +479,15 @@ def check_share_read_as_zero(answer, vae, read) -> Result:
     _check_model(vae, "vae")
     if not callable(read):
         raise TypeError(f"read must be the digit reader of the notebook (digit_reader(data.x_train, data.y_train)), got {type(read).__name__}.")
-    reference = solutions.share_read_as(vae, read, digit=0, samples=200, seed=0)
-    mistakes = [
-        (reference * 200, "that is a count; divide by the 200 samples for a share"),
-        (1 - reference, "that is the share read as any digit but 0"),
-    ]
-    return _check_number("share of prior samples read as 0", answer, reference, 0.001, mistakes, share=True,
+
+    def compute():
+        reference = solutions.share_read_as(vae, read, digit=0, samples=200, seed=0)
+        return reference, [
+            (reference * 200, "that is a count; divide by the 200 samples for a share"),
+            (1 - reference, "that is the share read as any digit but 0"),
+        ]
+
+    return _check_number("share of prior samples read as 0", answer, compute, 0.001, share=True,
                          generic_hint="decode prior_samples(200, latent_dim=2, seed=0) with vae.decode, read them, and take the mean of (digits == 0)")
 
 
@@ -508,17 +529,20 @@ def check_negative_elbo_increase(answer, points, betas) -> Result:
         raise ValueError("Pass the notebook's `points` (one dict with 'rate' and 'distortion' per beta) and `BETAS`, in the same order.")
     if not {1.0, 4.0} <= set(betas):
         raise ValueError(f"betas must include 1 and 4 (pass the notebook's BETAS), got {betas}.")
-    by_beta = dict(zip(betas, points))
-    reference = solutions.negative_elbo_increase(points, betas, 4.0, 1.0)
-    distortion = by_beta[4.0]["distortion"] - by_beta[1.0]["distortion"]
-    rate = by_beta[4.0]["rate"] - by_beta[1.0]["rate"]
-    mistakes = [
-        (-reference, "flipped sign: beta = 4 has the higher -ELBO; subtract beta = 1's D + R from beta = 4's"),
-        (distortion, "that compares the distortions only; -ELBO = D + R, so add the change in rate"),
-        (rate, "that compares the rates only; -ELBO = D + R, so add the change in distortion"),
-        (-rate, "that is the rate the code gave up; the question asks for the change in D + R"),
-    ]
-    return _check_number("-ELBO at beta = 4 minus at beta = 1", answer, reference, 0.1, mistakes,
+
+    def compute():
+        by_beta = dict(zip(betas, points))
+        reference = solutions.negative_elbo_increase(points, betas, 4.0, 1.0)
+        distortion = by_beta[4.0]["distortion"] - by_beta[1.0]["distortion"]
+        rate = by_beta[4.0]["rate"] - by_beta[1.0]["rate"]
+        return reference, [
+            (-reference, "flipped sign: beta = 4 has the higher -ELBO; subtract beta = 1's D + R from beta = 4's"),
+            (distortion, "that compares the distortions only; -ELBO = D + R, so add the change in rate"),
+            (rate, "that compares the rates only; -ELBO = D + R, so add the change in distortion"),
+            (-rate, "that is the rate the code gave up; the question asks for the change in D + R"),
+        ]
+
+    return _check_number("-ELBO at beta = 4 minus at beta = 1", answer, compute, 0.1,
                          generic_hint="add rate and distortion for each beta, then subtract beta = 1's total from beta = 4's")
 
 
@@ -528,7 +552,10 @@ def check_ink_auc(answer, x, labels) -> Result:
     x, labels = np.asarray(x), np.asarray(labels)
     if len(x) != len(labels):
         raise ValueError(f"x has {len(x)} images but labels has {len(labels)}; pass data.x_test and data.y_test.")
-    reference = solutions.ink_auc(x, labels, digit=7)
-    mistakes = [(1 - reference, "that is the AUC of minus the ink; the score is the ink itself (more ink, higher score)")]
-    return _check_number("AUC of the ink score", answer, reference, 0.005, mistakes, share=True,
+
+    def compute():
+        reference = solutions.ink_auc(x, labels, digit=7)
+        return reference, [(1 - reference, "that is the AUC of minus the ink; the score is the ink itself (more ink, higher score)")]
+
+    return _check_number("AUC of the ink score", answer, compute, 0.005, share=True,
                          generic_hint="score each image by x.reshape(len(x), -1).sum(axis=1) and pass it to roc_auc with is_seven")
