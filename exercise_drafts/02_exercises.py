@@ -1,13 +1,10 @@
 # %% [markdown]
 # ## Exercises
 #
-# Four exercises, from a warm-up to the hardest. After each, a checker from `vaebook.exercises`
-# prints one line: right, not done yet, or a hint at what is off. It runs your function on
-# random inputs and compares the result with a reference solution; nothing is compared as
-# text, so any correct way of writing it passes. The answers are in `vaebook/solutions.py`;
-# try first.
-#
-# Write the functions with NumPy (or `keras.ops`); the inputs are NumPy arrays.
+# Four exercises, from a warm-up to the hardest, checked as in notebook 01: the checker runs
+# your function on random inputs and compares the results with a reference solution (in
+# `vaebook/solutions.py`; try first), so any correct way of writing it passes. Write the
+# functions with NumPy (or `keras.ops`); the inputs are NumPy arrays.
 #
 # **Exercise 1 (warm-up, code).** Write the closed-form KL of section 5,
 # `kl_to_prior(mean, log_var)`: for `mean` and `log_var` of shape (N, latent_dim), return

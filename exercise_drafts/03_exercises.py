@@ -1,10 +1,8 @@
 # %% [markdown]
 # ## Exercises
 #
-# Three exercises, from a warm-up to a harder one. After each, a checker from
-# `vaebook.exercises` prints one line: right, not done yet, or a hint at what is off. It runs
-# your function on test inputs, or compares your number with the one computed from the same
-# model and data. The answers are in `vaebook/solutions.py`; try first.
+# Three exercises, from a warm-up to a harder one, checked as in notebooks 01 and 02 (the
+# answers are in `vaebook/solutions.py`; try first).
 #
 # **Exercise 1 (warm-up, code).** Write the KL warm-up's schedule,
 # `warmup_weight(epoch, beta, warmup_epochs)`: the KL weight of epoch `epoch` (counted from 0),

@@ -1,10 +1,8 @@
 # %% [markdown]
 # ## Exercises
 #
-# Three exercises, from a warm-up to a harder one. After each, a checker from
-# `vaebook.exercises` prints one line: right, not done yet, or a hint at what is off. It runs
-# your function on random inputs, or compares your number with the one computed from the same
-# model and data. The answers are in `vaebook/solutions.py`; try first.
+# Three exercises, from a warm-up to a harder one, checked as before: one line says right,
+# not done yet, or what is off (the answers are in `vaebook/solutions.py`; try first).
 #
 # **Exercise 1 (warm-up, code).** Write the interpolation of this notebook,
 # `line_between(z_start, z_end, steps)`: `steps` codes evenly spaced on the straight line from

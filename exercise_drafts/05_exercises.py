@@ -1,10 +1,8 @@
 # %% [markdown]
 # ## Exercises
 #
-# Three exercises, from a warm-up to a harder one. After each, a checker from
-# `vaebook.exercises` prints one line: right, not done yet, or a hint at what is off. It
-# compares your number with the one computed from the same model and data, or runs your
-# function on random inputs. The answers are in `vaebook/solutions.py`; try first.
+# The series' last three exercises, from a warm-up to a harder one, checked as before (the
+# answers are in `vaebook/solutions.py`; try first).
 #
 # **Exercise 1 (warm-up, a number: reading the beta sweep).** From the rate-distortion
 # `points` of section 2: how many nats per test image is the negative ELBO, D + R, higher at

@@ -10,11 +10,10 @@ import re
 import sys
 import time
 
-
 SETUP = {
 "01": '''
 import matplotlib; matplotlib.use("Agg")
-
+import numpy as np
 from vaebook import pretrained
 from vaebook.data import load_mnist
 from vaebook.latent import prior_radius, prior_samples, share_in_prior_region
@@ -27,13 +26,13 @@ codes = {"autoencoder (beta = 0)": autoencoder.encode(data.x_test)[0], "VAE (bet
 from vaebook.data import load_mnist
 from vaebook.linear_gaussian import fit_ppca
 from vaebook.losses import gaussian_kl
-
+import numpy as np
 data = load_mnist()
 x = data.x_test[:500]
 ppca = fit_ppca(data.x_train, latent_dim=2, seed=0)
 ''',
 "03": '''
-
+import numpy as np
 from vaebook import pretrained
 from vaebook.data import load_mnist
 from vaebook.losses import bernoulli_log_likelihood
@@ -42,7 +41,7 @@ from keras import ops
 data = load_mnist()
 ''',
 "04": '''
-
+import numpy as np
 from vaebook import pretrained
 from vaebook.data import load_mnist
 from vaebook.evaluate import digit_reader
@@ -52,7 +51,7 @@ vae = pretrained.model_for("main", data)
 read = digit_reader(data.x_train, data.y_train)
 ''',
 "05": '''
-
+import numpy as np
 from vaebook import pretrained
 from vaebook.anomaly import roc_auc
 from vaebook.configs import BETAS
