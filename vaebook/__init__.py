@@ -8,6 +8,7 @@ Each notebook section maps to one module:
 - :mod:`vaebook.linear_gaussian`: a linear-Gaussian VAE whose log p(x) is exact.
 - :mod:`vaebook.evaluate`: dataset ELBO and the importance-sampled log-likelihood.
 - :mod:`vaebook.cache`: train a model once, load it afterwards.
+- :mod:`vaebook.exercises`: one-line checkers for the notebooks' exercises; :mod:`vaebook.solutions`, their answers.
 """
 
 import os

@@ -39,6 +39,11 @@ def exact_gradient(mu, target):
     return target - mu
 
 
+def score_function_terms(f_values, z, mu, sigma):
+    """Single-sample score-function estimates f(z) * d/dmu log N(z; mu, sigma^2) = f(z) * (z - mu) / sigma^2."""
+    return f_values * (z - mu) / sigma**2
+
+
 def gradient_samples(mu: float, sigma: float, target: float, samples: int = 10000, seed: int = 0) -> dict:
     """Single-sample gradient estimates of d/dmu E[f(z)] from both estimators, on the same eps.
 
@@ -48,7 +53,7 @@ def gradient_samples(mu: float, sigma: float, target: float, samples: int = 1000
     eps = np.random.default_rng(seed).standard_normal(samples)
     z = mu + sigma * eps
     f, slope = quadratic(z, target)
-    return {"score_function": f * (z - mu) / sigma**2, "reparameterization": slope}
+    return {"score_function": score_function_terms(f, z, mu, sigma), "reparameterization": slope}
 
 
 def compare_estimators(mu: float, sigma: float, target: float, samples: int = 10000, seed: int = 0) -> dict:

@@ -93,6 +93,15 @@ def prior_radius(mass: float = 0.95, latent_dim: int = 2) -> float:
     return float(np.sqrt(chi2.ppf(mass, df=latent_dim)))
 
 
+def share_within(codes, radius: float) -> float:
+    """Share of codes (N, latent_dim) whose distance from the origin, ||z||_2, is at most ``radius``."""
+    codes = np.asarray(codes, np.float32)
+    if codes.ndim != 2:
+        raise ValueError(f"codes have shape {codes.shape}; pass codes of shape (N, latent_dim).")
+    check_latent_codes(codes, codes.shape[1])
+    return float(np.mean(np.linalg.norm(codes, axis=1) <= radius))
+
+
 def share_in_prior_region(codes, mass: float = 0.95) -> float:
     """Share of codes (N, latent_dim) inside the ball that holds ``mass`` of the prior N(0, I).
 
@@ -102,5 +111,4 @@ def share_in_prior_region(codes, mass: float = 0.95) -> float:
     codes = np.asarray(codes, np.float32)
     if codes.ndim != 2:
         raise ValueError(f"codes have shape {codes.shape}; pass codes of shape (N, latent_dim).")
-    check_latent_codes(codes, codes.shape[1])
-    return float(np.mean(np.linalg.norm(codes, axis=1) <= prior_radius(mass, codes.shape[1])))
+    return share_within(codes, prior_radius(mass, codes.shape[1]))

@@ -36,6 +36,14 @@ def check_latent_dim(latent_dim) -> int:
     return int(latent_dim)
 
 
+def reparameterize(mean, log_var, eps):
+    """z = mean + exp(0.5 * log_var) * eps: a draw from N(mean, diag(exp(log_var))) for eps ~ N(0, I).
+
+    The noise eps is an input, so z is a differentiable function of ``mean`` and ``log_var``.
+    """
+    return mean + ops.exp(0.5 * log_var) * eps
+
+
 @keras.saving.register_keras_serializable(package=PACKAGE)
 class Sampling(layers.Layer):
     """The reparameterization trick: z = mean + exp(0.5 * log_var) * eps, eps ~ N(0, I).
@@ -50,8 +58,7 @@ class Sampling(layers.Layer):
         self.seed_generator = keras.random.SeedGenerator(seed)
 
     def call(self, mean, log_var):
-        eps = keras.random.normal(ops.shape(mean), seed=self.seed_generator)
-        return mean + ops.exp(0.5 * log_var) * eps
+        return reparameterize(mean, log_var, keras.random.normal(ops.shape(mean), seed=self.seed_generator))
 
     def get_config(self):
         return {**super().get_config(), "seed": self.seed}
