@@ -104,8 +104,8 @@ def test_elbo_terms_decode_in_bounded_chunks(trained, mnist, monkeypatch):
     vae, _ = trained
     x = mnist.x_test[:20]
     sizes = []
-    original = vae.log_likelihood
-    monkeypatch.setattr(vae, "log_likelihood", lambda xb, z: sizes.append(z.shape[0] * z.shape[1]) or original(xb, z))
+    original = vae.log_likelihood_of_codes
+    monkeypatch.setattr(vae, "log_likelihood_of_codes", lambda xb, z: sizes.append(z.shape[0] * z.shape[1]) or original(xb, z))
     chunked, _ = elbo_terms(vae, x, samples=50, max_decoded=100)
     assert max(sizes) <= 100 and sum(sizes) == 50 * 20
     monkeypatch.undo()

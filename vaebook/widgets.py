@@ -27,6 +27,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from PIL import Image as PILImage
 
+from vaebook.checks import latent_pair, whole_number
 from vaebook.plotting import scatter_latent
 
 MARKER_RGB = (0, 0, 0)
@@ -125,9 +126,8 @@ class LatentExplorer:
             raise ValueError("means contain NaN or inf; encode finite images.")
         if n_sliders is None:
             n_sliders = min(latent_dim, 8)
-        if isinstance(n_sliders, bool) or not isinstance(n_sliders, (int, np.integer)) or not 2 <= n_sliders <= latent_dim:
-            raise ValueError(f"n_sliders must be a whole number from 2 to latent_dim={latent_dim}, got {n_sliders!r}.")
-        dims = self._check_dims(dims, int(n_sliders), latent_dim)
+        n_sliders = whole_number("n_sliders", n_sliders, 2, latent_dim, why="at most latent_dim")
+        dims = self._check_dims(dims, n_sliders, latent_dim)
         if not np.isfinite(slider_range) or slider_range <= 0:
             raise ValueError(f"slider_range must be a finite number > 0, got {slider_range!r}.")
 
@@ -251,14 +251,8 @@ class LatentExplorer:
     # --- internals ------------------------------------------------------------------------------
     @staticmethod
     def _check_dims(dims, n_sliders, latent_dim) -> tuple:
-        try:
-            pair = tuple(int(d) for d in dims)
-        except (TypeError, ValueError):
-            raise ValueError(f"dims must be a pair of latent dimensions like (0, 1), got {dims!r}.") from None
-        if len(pair) != 2 or pair[0] == pair[1] or not all(0 <= d < n_sliders for d in pair):
-            limit = f"the {n_sliders} slider dimensions" if n_sliders < latent_dim else f"latent_dim={latent_dim}"
-            raise ValueError(f"dims must be two different dimensions below {limit}, got {dims!r}.")
-        return pair
+        limit = f"the {n_sliders} slider dimensions" if n_sliders < latent_dim else None
+        return latent_pair(dims, n_sliders, limit)
 
     def _on_slider(self, change):
         if self._hold:
