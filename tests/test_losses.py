@@ -64,7 +64,7 @@ def test_kl_is_never_negative_near_the_prior(log_var):
 def test_kl_near_the_prior_is_small_but_positive():
     # log_var = 2^-20 in 4 dimensions: KL = 1/2 * 4 * (2^-40 / 2) = 2^-40, which float32 resolves.
     kl = float(np_(gaussian_kl(np.zeros((1, 4)), np.full((1, 4), 2.0**-20)))[0])
-    assert kl == pytest.approx(2.0**-40, rel=0.3)
+    assert kl == pytest.approx(2.0**-40, rel=0.3, abs=0)  # pytest.approx would otherwise allow 1e-12
 
 
 def test_bernoulli_log_likelihood_is_minus_summed_bce(rng):
