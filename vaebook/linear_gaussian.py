@@ -123,6 +123,7 @@ def build_linear_vae(latent_dim: int = 5, seed=None, learning_rate: float = 1e-3
     vae = LinearGaussianVAE(
         build_linear_encoder(latent_dim), build_linear_decoder(latent_dim), seed=seed, name="linear_vae"
     )
+    vae.build((None, *IMAGE_SHAPE))
     vae.compile(optimizer=keras.optimizers.Adam(learning_rate))
     return vae
 
@@ -206,6 +207,7 @@ def copy_linear_vae(vae: LinearGaussianVAE) -> LinearGaussianVAE:
     )
     copy.encoder.set_weights(vae.encoder.get_weights())
     copy.decoder.set_weights(vae.decoder.get_weights())
+    copy.build((None, *IMAGE_SHAPE))
     copy.compile(optimizer=keras.optimizers.Adam())
     return copy
 

@@ -149,10 +149,15 @@ class VAE(keras.Model):
         self.loss_tracker = keras.metrics.Mean(name="loss")
         self.reconstruction_tracker = keras.metrics.Mean(name="reconstruction_loss")
         self.kl_tracker = keras.metrics.Mean(name="kl_loss")
-        # Encoder and decoder are built functional models, so the VAE has all its weights now.
-        self.built = True
 
     # --- the model -------------------------------------------------------------------------
+    def build(self, input_shape=None):
+        """Nothing to create: the encoder and decoder arrive as built functional models.
+
+        Keras calls this at the first call or ``fit``; :func:`build_vae` calls it at once
+        (``vae.build((None, 28, 28, 1))``), so that a new model can be saved before training.
+        """
+
     def call(self, x, training=False):
         mean, log_var = self.encoder(x, training=training)
         return self.decoder(self.sampling(mean, log_var), training=training)
@@ -368,6 +373,7 @@ def build_vae(
         seed=seed,
         name=f"{arch}_vae",
     )
+    vae.build((None, *IMAGE_SHAPE))
     vae.compile(optimizer=keras.optimizers.Adam(learning_rate), steps_per_execution=steps_per_execution)
     return vae
 
