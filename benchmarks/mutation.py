@@ -67,7 +67,14 @@ TESTS = {
                           "tests/test_evaluate.py", "tests/test_anomaly.py"],
     "vaebook/evaluate.py": ["tests/test_evaluate.py", "tests/test_anomaly.py", "tests/test_digit_reading.py"],
     "vaebook/anomaly.py": ["tests/test_anomaly.py"],
-    "vaebook/model.py": ["tests/test_model.py", "tests/test_training.py"],
+    # The loss-path tests first; test_model.py's two run-against-run comparisons (same seed,
+    # steps_per_execution) are left out: a mutant changes both runs alike, and they train most.
+    "vaebook/model.py": [f"tests/test_model.py::test_{name}" for name in (
+        "beta_weights_the_kl_term_in_the_gradient", "training_binarizes_dynamically_and_validation_runs_in_inference_mode",
+        "loss_terms_use_the_encoder_mean_and_log_variance_in_their_places", "reported_validation_loss_is_reconstruction_plus_beta_kl",
+        "sampling_draws_from_q_and_passes_gradients", "sampling_seed_is_reproducible_and_serializable",
+        "call_gives_logits_and_decode_gives_probabilities", "dynamic_binarization_resamples_each_batch",
+        "keras_file_round_trip_gives_identical_outputs")] + ["tests/test_evaluate.py", "tests/test_training.py"],
     "vaebook/training.py": ["tests/test_cache.py", "tests/test_training.py"],
     "vaebook/cache.py": ["tests/test_cache.py"],
 }
@@ -85,7 +92,7 @@ SKIPPED_OPERATORS = [
     r"core/ExceptionReplacer", r"core/RemoveDecorator", r"core/VariableReplacer", r"core/VariableInserter",
     r"core/ReplaceUnaryOperator_.*_(Invert|Not)$", r"core/ReplaceUnaryOperator_Delete_USub$",
 ]
-TIMEOUT = 180
+TIMEOUT = 1200  # a survivor runs every test of its file; a timeout would count as a kill
 
 
 def sha(path: Path) -> str:
@@ -135,7 +142,10 @@ def _serve(server, pytest):
                 os._exit(int(code))
             _, status = os.waitpid(pid, 0)
             log.close()
-            conn.sendall(f"{os.waitstatus_to_exitcode(status)}\n".encode())
+            try:
+                conn.sendall(f"{os.waitstatus_to_exitcode(status)}\n".encode())
+            except OSError:  # the client is gone (cosmic-ray's timeout); serve the next one
+                pass
 
 
 def ask(request) -> int:
@@ -153,7 +163,10 @@ def client() -> int:
     changed = [f for f, digest in pristine.items() if sha(TREE / f) != digest]
     files = changed or list(TESTS)
     tests = list(dict.fromkeys(t for f in files for t in TESTS[f]))
-    return ask(tests)
+    try:
+        return ask(tests)
+    except OSError:  # no server: run the tests here, slower, rather than report a false kill
+        return subprocess.run([sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", *tests], cwd=TREE).returncode
 
 
 # --- the run -----------------------------------------------------------------------------------

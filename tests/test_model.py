@@ -172,6 +172,24 @@ def test_training_binarizes_dynamically_and_validation_runs_in_inference_mode():
     assert len(training) == 2 and all(np.all(x == 0.5) for x in training)
 
 
+def test_calls_and_estimators_run_encoder_and_decoder_in_inference_mode(mnist):
+    from vaebook.evaluate import elbo_terms, importance_log_likelihood
+
+    image, code = keras.Input(shape=(28, 28, 1)), keras.Input(shape=(2,))
+    encoder = keras.Model(image, build_mlp_encoder(2, hidden=(16,))(_Recorder()(image)))
+    decoder = keras.Model(code, build_mlp_decoder(2, hidden=(16,))(_Recorder()(code)))
+    vae = VAE(encoder, decoder, seed=0)
+    x = mnist.x_test[:4]
+    _Recorder.seen = []
+    vae(x)
+    vae.reconstruct(x)
+    vae.log_likelihood_of_codes(x, np.zeros((3, 4, 2), np.float32))
+    elbo_terms(vae, x, samples=2)
+    importance_log_likelihood(vae, x, k=3)
+    flags = [training for training, _ in _Recorder.seen]
+    assert len(flags) >= 9 and not any(flags), flags  # 9 encoder and decoder calls above
+
+
 def test_loss_terms_use_the_encoder_mean_and_log_variance_in_their_places(trained, mnist, rng):
     from vaebook.losses import bernoulli_log_likelihood, gaussian_kl
 
