@@ -145,6 +145,9 @@ def test_elbo_terms_decode_in_bounded_chunks(trained, mnist, monkeypatch):
     monkeypatch.setattr(vae, "log_likelihood_of_codes", lambda xb, z: sizes.append(z.shape[0] * z.shape[1]) or original(xb, z))
     chunked, _ = elbo_terms(vae, x, samples=50, max_decoded=100)
     assert max(sizes) <= 100 and sum(sizes) == 50 * 20
+    sizes.clear()
+    one_at_a_time, _ = elbo_terms(vae, x[:3], samples=2, max_decoded=1)  # the smallest chunk allowed
+    assert sizes == [3] * 2 and np.all(np.isfinite(one_at_a_time))  # chunks hold one z per image
     monkeypatch.undo()
     whole, _ = elbo_terms(vae, x, samples=50, max_decoded=10_000)
     assert chunked.mean() == pytest.approx(whole.mean(), rel=0.01)  # the same expectation, other draws
