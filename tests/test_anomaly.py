@@ -148,6 +148,9 @@ def test_elbo_terms_decode_in_bounded_chunks(trained, mnist, monkeypatch):
     sizes.clear()
     one_at_a_time, _ = elbo_terms(vae, x[:3], samples=2, max_decoded=1)  # the smallest chunk allowed
     assert sizes == [3] * 2 and np.all(np.isfinite(one_at_a_time))  # chunks hold one z per image
+    sizes.clear()
+    elbo_terms(vae, x[:3], samples=5, max_decoded=6)  # 5 draws in chunks of 2: the last chunk holds 1
+    assert sizes == [6, 6, 3]
     monkeypatch.undo()
     whole, _ = elbo_terms(vae, x, samples=50, max_decoded=10_000)
     assert chunked.mean() == pytest.approx(whole.mean(), rel=0.01)  # the same expectation, other draws
