@@ -92,6 +92,7 @@ SKIPPED_OPERATORS = [
     r"core/ExceptionReplacer", r"core/RemoveDecorator", r"core/VariableReplacer", r"core/VariableInserter",
     r"core/ReplaceUnaryOperator_.*_(Invert|Not)$", r"core/ReplaceUnaryOperator_Delete_USub$",
 ]
+PLANNED_IF_STOPPED = 148  # what the filter selects today; --summarize reports "N of this"
 TIMEOUT = 1200  # a survivor runs every test of its file; a timeout would count as a kill
 
 
@@ -289,10 +290,10 @@ def run(limit: int, out: Path):
     seconds = time.perf_counter() - start
     mutants = json.loads(subprocess.run([str(VENV / "bin" / "python"), "-c", REPORT, db], check=True,
                                         capture_output=True, text=True).stdout)
-    summarize(mutants, seconds, limit, out)
+    summarize(mutants, seconds, limit, out, planned=int(kept))
 
 
-def summarize(mutants, seconds, limit, out):
+def summarize(mutants, seconds, limit, out, planned=None):
     sys.path.insert(0, str(ROOT))
     from benchmarks._common import RESULTS, machine, table_lines
 
@@ -314,7 +315,8 @@ def summarize(mutants, seconds, limit, out):
               "machine": machine(), "conditions": {
                   "tool": COSMIC_RAY, "mutated": "; ".join(f"{f}: {'all' if v is None else ', '.join(sorted(v))}" for f, v in TARGETS.items()),
                   "operators": "cosmic-ray core without " + ", ".join(SKIPPED_OPERATORS),
-                  "wall_time_s": round(seconds)},
+                  "wall_time_s": round(seconds),
+                  "mutants_run": f"{total} of {planned if planned is not None else total} selected"},
               "rows": rows, "survivors": survivors}
     out = out or RESULTS / "mutation.json"
     out.write_text(json.dumps(result, indent=2) + "\n")
@@ -325,6 +327,8 @@ def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--limit", type=int, default=0, help="run only the first N mutants (0: all; -1: only count them)")
     p.add_argument("--out", type=Path, default=None)
+    p.add_argument("--summarize", type=float, metavar="SECONDS", default=None,
+                   help="only summarize the session database as it is (e.g. of a run stopped early), with its wall time")
     p.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     p.add_argument("--client", action="store_true", help=argparse.SUPPRESS)
     args = p.parse_args()
@@ -332,6 +336,11 @@ def main():
         return serve()
     if args.client:
         return client()
+    if args.summarize is not None:
+        db = str(WORK / "session.sqlite")
+        mutants = json.loads(subprocess.run([str(VENV / "bin" / "python"), "-c", REPORT, db], check=True,
+                                            capture_output=True, text=True).stdout)
+        return summarize(mutants, args.summarize, 0, args.out, planned=PLANNED_IF_STOPPED)
     run(args.limit, args.out)
 
 
