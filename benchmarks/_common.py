@@ -61,11 +61,8 @@ def report(name: str, args, rows: list, conditions: dict, command: str) -> dict:
     """Print ``rows`` (a list of dicts with the same keys) as a table and write everything as JSON."""
     keys = list(dict.fromkeys(k for r in rows for k in r))
     rows = [{k: r.get(k, "") for k in keys} for r in rows]
-    widths = {k: max(len(k), *(len(_fmt(r[k])) for r in rows)) for k in keys}
     print(f"\n{name}" + ("  [smoke run: tiny sizes, targets not checked]" if args.smoke else ""))
-    print("  ".join(k.ljust(widths[k]) for k in keys))
-    for r in rows:
-        print("  ".join(_fmt(r[k]).ljust(widths[k]) for k in keys))
+    print("\n".join(table_lines(rows)))
     result = {"benchmark": name, "smoke": args.smoke, "command": command, "machine": machine(),
               "conditions": conditions, "rows": rows}
     out = args.out or RESULTS / f"{name}.json"
@@ -75,7 +72,21 @@ def report(name: str, args, rows: list, conditions: dict, command: str) -> dict:
     return result
 
 
-def _fmt(v) -> str:
+def fmt(v) -> str:
+    """One cell: floats to 4 significant digits below 100, else with one decimal and thousands commas."""
     if isinstance(v, float):
-        return f"{v:.4g}" if abs(v) < 1000 else f"{v:,.1f}"
+        return f"{v:,.1f}" if abs(v) >= 100 else f"{v:.4g}"
     return str(v)
+
+
+def table_lines(rows: list, markdown: bool = False) -> list:
+    """``rows`` (dicts) as table lines: aligned plain-text columns, or a Markdown table.
+
+    The columns are the keys in order of first appearance; a missing cell is empty.
+    """
+    keys = list(dict.fromkeys(k for r in rows for k in r))
+    cells = [[fmt(r.get(k, "")) for k in keys] for r in rows]
+    if markdown:
+        return ["| " + " | ".join(keys) + " |", "|" + "---|" * len(keys)] + ["| " + " | ".join(c) + " |" for c in cells]
+    widths = [max(len(k), *(len(c[i]) for c in cells)) for i, k in enumerate(keys)]
+    return ["  ".join(k.ljust(w) for k, w in zip(keys, widths))] + ["  ".join(v.ljust(w) for v, w in zip(c, widths)) for c in cells]

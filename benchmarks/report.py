@@ -8,19 +8,13 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from benchmarks._common import table_lines
+
 HERE = Path(__file__).resolve().parent
 START, END = "<!-- results:start -->", "<!-- results:end -->"
 
 
-def fmt(v):
-    if isinstance(v, float):
-        return f"{v:,.1f}" if abs(v) >= 100 else f"{v:.4g}"
-    return str(v)
-
-
 def table(result: dict) -> str:
-    rows = result["rows"]
-    keys = list(dict.fromkeys(k for r in rows for k in r))
     m = result["machine"]
     lines = [
         f"### {result['benchmark']}",
@@ -30,10 +24,8 @@ def table(result: dict) -> str:
         "",
         "Conditions: " + "; ".join(f"**{k}**: {v}" for k, v in result["conditions"].items()),
         "",
-        "| " + " | ".join(keys) + " |",
-        "|" + "---|" * len(keys),
+        *table_lines(result["rows"], markdown=True),
     ]
-    lines += ["| " + " | ".join(fmt(r.get(k, "")) for k in keys) + " |" for r in rows]
     return "\n".join(lines) + "\n"
 
 

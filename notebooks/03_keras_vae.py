@@ -44,8 +44,8 @@ from vaebook.configs import main_vae
 from vaebook.data import load_mnist
 from vaebook.evaluate import dataset_elbo
 from vaebook.latent import prior_samples
-from vaebook.losses import bernoulli_log_likelihood
-from vaebook.model import VAE, KLWarmup, Sampling, build_conv_decoder, build_conv_encoder, build_vae, load_vae, reparameterize
+from vaebook.losses import bernoulli_log_likelihood, reparameterize
+from vaebook.model import VAE, KLWarmup, Sampling, build_conv_decoder, build_conv_encoder, build_vae, load_vae
 from vaebook.plotting import SourceCode, plot_history, plot_kl_curves
 from vaebook.training import train
 
@@ -191,7 +191,7 @@ print("layer b, call 1:", ops.convert_to_numpy(layer_b(zeros, zeros)).round(2))
 # `reconstruction_loss` and `kl_loss`, which end up in the training history.
 
 # %%
-SourceCode(VAE.loss_terms, VAE._update_metrics, VAE.train_step, VAE.test_step)
+SourceCode(VAE.loss_terms, VAE.train_step, VAE.test_step, VAE._update_metrics)
 
 # %% [markdown]
 # The training step weighs the KL term by `self.kl_weight`, a non-trainable Keras variable,

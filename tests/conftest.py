@@ -1,15 +1,28 @@
-"""Shared fixtures. Every test runs hermetically on the bundled MNIST subset."""
+"""Shared fixtures. Every test runs hermetically on the bundled MNIST subset.
 
+Hermetic also means: nothing is written to HOME. Before Keras or matplotlib is imported, the
+model cache, Keras' config folder and matplotlib's config and font cache are pointed at one
+scratch folder, removed when the test run ends. Subprocesses of the tests inherit it.
+"""
+
+import atexit
+import json
 import os
+import shutil
+import tempfile
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 os.environ["VAEBOOK_DATA"] = "bundled"
+SCRATCH = tempfile.mkdtemp(prefix="vaebook-tests-")
+atexit.register(shutil.rmtree, SCRATCH, ignore_errors=True)
+for _var, _folder in (("VAEBOOK_CACHE", "model-cache"), ("KERAS_HOME", "keras"), ("MPLCONFIGDIR", "matplotlib")):
+    os.environ[_var] = os.path.join(SCRATCH, _folder)
 
 import numpy as np
 import pytest
 
 from vaebook.data import load_mnist
-from vaebook.model import build_vae
+from vaebook.model import build_vae, load_vae
 
 
 @pytest.fixture(scope="session")
@@ -19,10 +32,23 @@ def mnist():
 
 @pytest.fixture(scope="session")
 def trained(mnist):
-    """The series' conv VAE after 4 epochs on the bundled training digits, with its history."""
+    """The series' conv VAE after 4 epochs on the bundled training digits, with its history.
+
+    With ``VAEBOOK_TEST_TRAINED`` set to a folder (benchmarks/mutation.py does), the model is
+    trained once, saved there, and loaded by later test runs.
+    """
+    keep = os.environ.get("VAEBOOK_TEST_TRAINED")
+    if keep and os.path.exists(os.path.join(keep, "vae.keras")):
+        with open(os.path.join(keep, "history.json")) as f:
+            return load_vae(os.path.join(keep, "vae.keras")), json.load(f)
     vae = build_vae("conv", latent_dim=2, seed=0)
-    history = vae.fit(mnist.x_train, epochs=4, batch_size=128, validation_data=mnist.x_test, verbose=0)
-    return vae, history.history
+    history = vae.fit(mnist.x_train, epochs=4, batch_size=128, validation_data=mnist.x_test, verbose=0).history
+    if keep:
+        os.makedirs(keep, exist_ok=True)
+        with open(os.path.join(keep, "history.json"), "w") as f:
+            json.dump(history, f)
+        vae.save(os.path.join(keep, "vae.keras"))
+    return vae, history
 
 
 @pytest.fixture

@@ -2,7 +2,6 @@
 
 import numpy as np
 import pytest
-from sklearn.metrics import roc_auc_score
 
 from vaebook.anomaly import elbo_scores, roc_auc
 from vaebook.evaluate import elbo_per_example, elbo_terms, rate_distortion
@@ -36,6 +35,21 @@ def test_scores_are_minus_elbo_and_the_ratio_subtracts_the_reference(trained, mn
     np.testing.assert_allclose(elbo_scores(vae, x, reference=vae, samples=3), 0.0, atol=1e-9)
 
 
+def test_likelihood_ratio_is_reference_elbo_minus_model_elbo(trained, mnist):
+    from vaebook.model import build_vae
+
+    vae, _ = trained
+    untrained = build_vae("conv", latent_dim=2, seed=1)
+    x = mnist.x_test[:40]
+    model_elbo = elbo_per_example(vae, x, samples=3)
+    reference_elbo = elbo_per_example(untrained, x, samples=3)
+    assert np.all(model_elbo > reference_elbo)  # the trained model explains digits better
+    # Scored against a worse reference, every digit gets a negative score (it looks normal).
+    ratio = elbo_scores(vae, x, reference=untrained, samples=3)
+    np.testing.assert_allclose(ratio, reference_elbo - model_elbo, rtol=1e-9)
+    assert np.all(ratio < 0)
+
+
 def test_noise_images_score_as_anomalies(trained, mnist, rng):
     vae, _ = trained
     digits = mnist.x_test[:100]
@@ -43,10 +57,24 @@ def test_noise_images_score_as_anomalies(trained, mnist, rng):
     scores = elbo_scores(vae, np.concatenate([digits, noise]), samples=2)
     labels = np.r_[np.zeros(100, bool), np.ones(100, bool)]
     assert roc_auc(labels, scores) > 0.99
-    assert roc_auc(labels, scores) == pytest.approx(roc_auc_score(labels, scores))
+    # roc_auc against the AUC's definition, on these scores and on scores blurred by noise (AUC < 1).
+    blurred = scores + rng.normal(0, scores.std(), len(scores))
+    for s in (scores, blurred):
+        pairs = s[labels][:, None] - s[~labels][None, :]
+        assert roc_auc(labels, s) == pytest.approx(np.mean(pairs > 0) + 0.5 * np.mean(pairs == 0))
+    assert roc_auc(labels, blurred) < 0.99
 
 
-def test_rate_distortion_is_the_split_elbo(trained, mnist):
+def test_roc_auc_is_the_probability_that_an_anomaly_scores_higher():
+    # P(anomaly score > normal score) over the 2 x 3 pairs, ties counted half: (1 + 0.5 + 0 + 1 + 1 + 0) / 6.
+    assert roc_auc([True, False, False, True, False], [0.5, 0.2, 0.5, 0.9, 0.95]) == pytest.approx(3.5 / 6)
+
+
+def test_rate_distortion_is_the_split_elbo(trained, mnist, rng):
+    from keras import ops
+
+    from vaebook.losses import bernoulli_log_likelihood, gaussian_kl
+
     vae, _ = trained
     x = mnist.x_test[:100]
     log_lik, kl = elbo_terms(vae, x, samples=4, seed=3)
@@ -55,6 +83,15 @@ def test_rate_distortion_is_the_split_elbo(trained, mnist):
     assert rd["rate"] == pytest.approx(kl.mean()) and rd["distortion"] == pytest.approx(-log_lik.mean())
     elbo = elbo_per_example(vae, x, samples=4, seed=3).mean()
     assert -(rd["rate"] + rd["distortion"]) == pytest.approx(elbo)
+    # Each term against its definition, computed here from the encoder and decoder directly:
+    # R = mean KL(q(z|x) || p(z)); D = mean E_q[-log p(x|z)], here with 50 NumPy draws of z.
+    mean, log_var = (ops.convert_to_numpy(t) for t in vae.encoder(x))
+    assert rd["rate"] == pytest.approx(float(np.mean(ops.convert_to_numpy(gaussian_kl(mean, log_var)))), rel=1e-5)
+    eps = rng.standard_normal((50, *mean.shape)).astype(np.float32)
+    distortion = np.stack([-ops.convert_to_numpy(bernoulli_log_likelihood(x, vae.decoder(mean + np.exp(0.5 * log_var) * e))) for e in eps])
+    stderr = distortion.mean(axis=1).std(ddof=1) / np.sqrt(50)
+    many = rate_distortion(vae, x, samples=200, seed=4)["distortion"]
+    assert many == pytest.approx(distortion.mean(), abs=5 * stderr + 0.1)
 
 
 def test_higher_beta_buys_lower_rate_for_more_distortion(mnist):
@@ -104,10 +141,16 @@ def test_elbo_terms_decode_in_bounded_chunks(trained, mnist, monkeypatch):
     vae, _ = trained
     x = mnist.x_test[:20]
     sizes = []
-    original = vae.log_likelihood
-    monkeypatch.setattr(vae, "log_likelihood", lambda xb, z: sizes.append(z.shape[0] * z.shape[1]) or original(xb, z))
+    original = vae.log_likelihood_of_codes
+    monkeypatch.setattr(vae, "log_likelihood_of_codes", lambda xb, z: sizes.append(z.shape[0] * z.shape[1]) or original(xb, z))
     chunked, _ = elbo_terms(vae, x, samples=50, max_decoded=100)
     assert max(sizes) <= 100 and sum(sizes) == 50 * 20
+    sizes.clear()
+    one_at_a_time, _ = elbo_terms(vae, x[:3], samples=2, max_decoded=1)  # the smallest chunk allowed
+    assert sizes == [3] * 2 and np.all(np.isfinite(one_at_a_time))  # chunks hold one z per image
+    sizes.clear()
+    elbo_terms(vae, x[:3], samples=5, max_decoded=6)  # 5 draws in chunks of 2: the last chunk holds 1
+    assert sizes == [6, 6, 3]
     monkeypatch.undo()
     whole, _ = elbo_terms(vae, x, samples=50, max_decoded=10_000)
     assert chunked.mean() == pytest.approx(whole.mean(), rel=0.01)  # the same expectation, other draws

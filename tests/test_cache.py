@@ -38,10 +38,37 @@ def test_key_depends_on_config_and_data(small, mnist):
     assert len(keys) == 6
 
 
+def test_key_depends_on_the_training_code(small, monkeypatch, tmp_path):
+    import vaebook.cache as cache_mod
+
+    a, b = tmp_path / "a.py", tmp_path / "b.py"
+    a.write_text("loss = reconstruction + beta * kl\n")
+    b.write_text("x = 1\n")
+    before = cache_mod.files_fingerprint([a, b])
+    a.write_text("loss = reconstruction - beta * kl\n")
+    assert cache_mod.files_fingerprint([a, b]) != before
+    assert set(cache_mod.TRAINING_CODE) >= {"vaebook.losses", "vaebook.model", "vaebook.training", "vaebook.data"}
+    key = cache_key(CONFIG, small)
+    monkeypatch.setattr(cache_mod, "training_code_fingerprint", lambda: "changed code")
+    assert cache_key(CONFIG, small) != key
+
+
 def test_exclude_digit_trains_without_it(small, tmp_path):
     out = train_or_load(dataclasses.replace(CONFIG, exclude_digit=3), small, tmp_path, verbose=0)
     assert out.trained_now
     assert train_or_load(CONFIG, small, tmp_path, verbose=0).path != out.path
+
+
+def test_training_split_leaves_out_the_excluded_digit(small):
+    from vaebook.training import training_split
+
+    x_fit, x_val = training_split(dataclasses.replace(CONFIG, exclude_digit=3), small)
+    kept = small.x_train[small.y_train != 3]
+    assert len(x_fit) + len(x_val) == len(kept) < len(small.x_train)
+    threes = {img.tobytes() for img in small.x_train[small.y_train == 3]}
+    assert not any(img.tobytes() in threes for img in np.concatenate([x_fit, x_val]))
+    np.testing.assert_array_equal(np.concatenate([x_fit, x_val]), kept)  # the order kept, the last 10% held out
+    assert len(x_val) == round(0.1 * len(kept))
 
 
 def test_corrupt_cache_names_the_file_and_the_fix(small, tmp_path):

@@ -31,9 +31,15 @@ def test_splits_are_shuffled_so_prefixes_mix_the_classes(mnist):
 
 
 def test_environment_variable_chooses_source(monkeypatch, capsys):
-    monkeypatch.setenv("VAEBOOK_DATA", "bundled")
+    # conftest sets VAEBOOK_DATA=bundled, so the variable must choose something else to show it is read.
+    fake = (np.full((3, 28, 28), 255, np.uint8), np.arange(3)), (np.zeros((2, 28, 28), np.uint8), np.arange(2))
+    monkeypatch.setattr("keras.datasets.mnist.load_data", lambda: fake)
+    monkeypatch.setenv("VAEBOOK_DATA", "full")
+    assert load_mnist(verbose=False).source == "full"
+    assert load_mnist("bundled", verbose=False).source == "bundled"  # the argument wins over the variable
+    monkeypatch.delenv("VAEBOOK_DATA")
     data = load_mnist()
-    assert data.source == "bundled"
+    assert data.source == "bundled"  # the default
     assert "bundled MNIST subset" in capsys.readouterr().out
 
 
@@ -72,7 +78,10 @@ def test_auto_waits_for_the_download_only_once_per_process(monkeypatch, capsys):
 
 
 def test_loaded_arrays_are_cached_and_protected(mnist):
+    hits = data_mod._load_bundled.cache_info().hits
     again = load_mnist("bundled", verbose=False)
+    assert data_mod._load_bundled.cache_info().hits == hits + 1  # read from disk once per process
+    assert np.shares_memory(load_mnist("bundled", verbose=False).y_train, again.y_train)
     with pytest.raises(ValueError, match="read-only"):
         again.y_train[0] = 3
     assert not np.shares_memory(mnist.x_train, again.x_train)  # the float images are a fresh copy per call

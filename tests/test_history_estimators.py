@@ -52,9 +52,16 @@ def test_reparameterization_has_much_lower_variance():
 
 
 def test_estimators_share_the_noise_and_check_inputs():
-    a = gradient_samples(0.0, 2.0, 1.0, samples=10, seed=3)
-    b = gradient_samples(0.0, 2.0, 1.0, samples=10, seed=3)
+    mu, sigma, target = 0.5, 2.0, 1.0
+    a = gradient_samples(mu, sigma, target, samples=10, seed=3)
+    b = gradient_samples(mu, sigma, target, samples=10, seed=3)
     np.testing.assert_array_equal(a["score_function"], b["score_function"])
+    # Shared noise: the z behind the reparameterized estimate, f'(z) = target - z, gives the
+    # score-function estimate f(z) * (z - mu) / sigma^2 of the same draw.
+    z = target - a["reparameterization"]
+    np.testing.assert_allclose(a["score_function"], -0.5 * (z - target) ** 2 * (z - mu) / sigma**2, rtol=1e-12)
+    eps = np.random.default_rng(3).standard_normal(10)
+    np.testing.assert_allclose(z, mu + sigma * eps, rtol=1e-12)  # and those z are N(mu, sigma^2) draws of that seed
     for kwargs, match in ((dict(sigma=0.0), "sigma must be > 0"), (dict(mu=np.nan), "finite"), (dict(samples=1), "samples")):
         args = dict(mu=0.0, sigma=1.0, target=1.0, samples=100) | kwargs
         with pytest.raises(ValueError, match=match):

@@ -1,7 +1,7 @@
 import numpy as np
 import keras
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
@@ -44,12 +44,27 @@ def test_kl_is_never_negative(mean, log_var):
     kl = np_(gaussian_kl(mean, log_var))
     assert kl.shape == (4,)
     assert np.all(kl >= 0.0)
+    m, lv = mean.astype(np.float64), log_var.astype(np.float64)
+    reference = 0.5 * np.sum(m**2 + np.expm1(lv) - lv, axis=-1)  # the formula, in float64
+    np.testing.assert_allclose(kl, reference, rtol=1e-5, atol=1e-5)
 
 
 @settings(max_examples=50, deadline=None)
 @given(arrays(np.float32, (2, 4), elements=st.floats(-2.0**-20, 2.0**-20, width=32)))
+@example(np.full((2, 4), 2.0**-20, np.float32))
 def test_kl_is_never_negative_near_the_prior(log_var):
-    assert np.all(np_(gaussian_kl(np.zeros_like(log_var), log_var)) >= 0.0)
+    kl = np_(gaussian_kl(np.zeros_like(log_var), log_var))
+    assert np.all(kl >= 0.0)
+    lv = log_var.astype(np.float64)
+    # Near 0, exp(lv) - 1 - lv ~ lv^2 / 2 is a few float32 ulps of lv (ulp(2^-20) = 2^-43): allow
+    # 2^-41 in all. At lv = 2^-20 the KL is 2^-40, so a KL of 0 fails.
+    np.testing.assert_allclose(kl, 0.5 * np.sum(np.expm1(lv) - lv, axis=-1), rtol=0, atol=2.0**-41)
+
+
+def test_kl_near_the_prior_is_small_but_positive():
+    # log_var = 2^-20 in 4 dimensions: KL = 1/2 * 4 * (2^-40 / 2) = 2^-40, which float32 resolves.
+    kl = float(np_(gaussian_kl(np.zeros((1, 4)), np.full((1, 4), 2.0**-20)))[0])
+    assert kl == pytest.approx(2.0**-40, rel=0.3, abs=0)  # pytest.approx would otherwise allow 1e-12
 
 
 def test_bernoulli_log_likelihood_is_minus_summed_bce(rng):
@@ -64,8 +79,13 @@ def test_bernoulli_log_likelihood_is_minus_summed_bce(rng):
 
 
 def test_bernoulli_log_likelihood_is_finite_for_saturated_logits():
+    # Both pixels confidently wrong: log sigmoid(-200) + log(1 - sigmoid(200)) = -200 - 200.
     x = np.array([[1.0, 0.0]], np.float32)
-    assert np.isfinite(np_(bernoulli_log_likelihood(x, np.array([[-200.0, 200.0]], np.float32)))).all()
+    value = np_(bernoulli_log_likelihood(x, np.array([[-200.0, 200.0]], np.float32)))
+    assert np.isfinite(value).all()
+    assert float(value[0]) == pytest.approx(-400.0, rel=1e-6)
+    # Confidently right: log p = 0 up to softplus(-200).
+    assert float(np_(bernoulli_log_likelihood(x, np.array([[200.0, -200.0]], np.float32)))[0]) == pytest.approx(0.0, abs=1e-6)
 
 
 def test_terms_are_per_example_sums_not_batch_means():
@@ -77,12 +97,14 @@ def test_terms_are_per_example_sums_not_batch_means():
     np.testing.assert_allclose(np_(elbo(x, logits, [[1.0, 1.0], [0.0, 0.0]], np.zeros((2, 2)))), [2 * np.log(0.5) - 1, 2 * np.log(0.5)], rtol=1e-6)
 
 
-def test_gaussian_log_density_matches_scipy_formula():
-    z = np.array([[0.3, -1.2]], np.float32)
-    mean, log_var = np.array([[0.1, 0.0]]), np.array([[0.5, -0.5]])
-    var = np.exp(log_var)
-    manual = np.sum(-0.5 * np.log(2 * np.pi * var) - (z - mean) ** 2 / (2 * var))
-    assert float(np_(gaussian_log_density(z, mean, log_var))[0]) == pytest.approx(manual, rel=1e-5)
+def test_gaussian_log_density_matches_scipy():
+    from scipy.stats import norm
+
+    z = np.array([[0.3, -1.2], [2.0, 0.5]], np.float32)
+    mean, log_var = np.array([[0.1, 0.0], [-1.0, 0.3]]), np.array([[0.5, -0.5], [1.5, -2.0]])
+    expected = norm.logpdf(z, loc=mean, scale=np.exp(0.5 * log_var)).sum(axis=-1)
+    np.testing.assert_allclose(np_(gaussian_log_density(z, mean, log_var)), expected, rtol=1e-5)
+    np.testing.assert_allclose(np_(gaussian_log_density(z, 0.0, 0.0)), norm.logpdf(z).sum(axis=-1), rtol=1e-5)
 
 
 def test_monte_carlo_kl_helper_agrees_with_closed_form():

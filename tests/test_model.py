@@ -96,10 +96,118 @@ def test_training_lowers_validation_loss_and_tracks_terms(trained):
         assert t == pytest.approx(r + k, rel=1e-4)
 
 
-def test_beta_weights_the_kl_term(mnist):
+def test_reported_validation_loss_is_reconstruction_plus_beta_kl(mnist):
     vae = build_vae("mlp", latent_dim=2, beta=0.25, seed=0, hidden=(64,))
     h = vae.fit(mnist.x_train[:512], epochs=1, batch_size=128, validation_data=mnist.x_test[:256], verbose=0).history
     assert h["val_loss"][0] == pytest.approx(h["val_reconstruction_loss"][0] + 0.25 * h["val_kl_loss"][0], rel=1e-4)
+
+
+def _twin_vaes(**kwargs):
+    """Two VAEs with identical weights and identical noise generators, compiled with SGD(1)."""
+    vaes = [build_vae("mlp", latent_dim=2, seed=0, hidden=(16,), **kwargs) for _ in range(2)]
+    for vae in vaes:
+        vae.compile(optimizer=keras.optimizers.SGD(1.0))
+    return vaes
+
+
+def test_beta_weights_the_kl_term_in_the_gradient(mnist):
+    # train_step must descend mean_batch(reconstruction) + kl_weight * mean_batch(KL); with SGD(1)
+    # one step moves each weight by exactly minus that gradient.
+    x = mnist.x_train[:64]
+    stepped, twin = _twin_vaes(beta=4.0)
+    stepped.kl_weight.assign(2.5)  # e.g. during a warm-up: the step uses kl_weight, not beta
+    with tf.GradientTape() as tape:
+        reconstruction, kl = twin.loss_terms(x, training=True)
+        loss = keras.ops.mean(reconstruction) + 2.5 * keras.ops.mean(kl)
+    grads = tape.gradient(loss, twin.trainable_weights)
+    before = [keras.ops.convert_to_numpy(w) for w in stepped.trainable_weights]
+    logs = stepped.train_step(x)
+    assert float(logs["loss"]) == pytest.approx(float(loss), rel=1e-6)
+    for w0, g, w1 in zip(before, grads, stepped.trainable_weights):
+        np.testing.assert_allclose(keras.ops.convert_to_numpy(w1), w0 - keras.ops.convert_to_numpy(g), rtol=1e-5, atol=1e-6)
+    # The KL term moves the encoder: with another weight the step differs.
+    other, _ = _twin_vaes(beta=4.0)
+    other.kl_weight.assign(0.0)
+    other.train_step(x)
+    encoder_change = [np.abs(keras.ops.convert_to_numpy(a) - keras.ops.convert_to_numpy(b)).max()
+                      for a, b in zip(other.encoder.trainable_weights, stepped.encoder.trainable_weights)]
+    assert max(encoder_change) > 1e-3
+
+
+class _Recorder(keras.layers.Layer):
+    """Identity layer that records, when run eagerly, the images the encoder sees and the training flag."""
+
+    seen = []
+
+    def call(self, x, training=None):
+        if tf.executing_eagerly():
+            _Recorder.seen.append((bool(training), keras.ops.convert_to_numpy(x)))
+        return x
+
+
+def _seen_by_encoder(dynamic_binarization):
+    """Fit one epoch on grey images (every pixel 0.5) and return the encoder's inputs: (training, validation)."""
+    inputs = keras.Input(shape=(28, 28, 1))
+    encoder = keras.Model(inputs, build_mlp_encoder(2, hidden=(16,))(_Recorder()(inputs)))
+    vae = VAE(encoder, build_mlp_decoder(2, hidden=(16,)), dynamic_binarization=dynamic_binarization, seed=0)
+    vae.compile(optimizer=keras.optimizers.Adam(1e-3), run_eagerly=True)
+    grey = np.full((64, 28, 28, 1), 0.5, np.float32)
+    _Recorder.seen = []
+    vae.fit(grey, epochs=1, batch_size=32, validation_data=grey[:32], verbose=0)
+    training = [x for t, x in _Recorder.seen if t]
+    validation = [x for t, x in _Recorder.seen if not t]
+    return training, validation
+
+
+def test_training_binarizes_dynamically_and_validation_runs_in_inference_mode():
+    training, validation = _seen_by_encoder(dynamic_binarization=True)
+    assert len(training) == 2, "two training batches, each seen in training mode"
+    for x in training:
+        assert set(np.unique(x)) == {0.0, 1.0}, "training batches are resampled as x ~ Bernoulli(x)"
+        assert abs(x.mean() - 0.5) < 0.05
+    assert not np.array_equal(training[0], training[1])
+    assert len(validation) == 1, "test_step runs the encoder in inference mode (training=False)"
+    np.testing.assert_array_equal(validation[0], 0.5)  # validation images are never resampled
+    training, validation = _seen_by_encoder(dynamic_binarization=False)
+    assert len(training) == 2 and all(np.all(x == 0.5) for x in training)
+
+
+def test_calls_and_estimators_run_encoder_and_decoder_in_inference_mode(mnist):
+    from vaebook.evaluate import elbo_terms, importance_log_likelihood
+
+    image, code = keras.Input(shape=(28, 28, 1)), keras.Input(shape=(2,))
+    encoder = keras.Model(image, build_mlp_encoder(2, hidden=(16,))(_Recorder()(image)))
+    decoder = keras.Model(code, build_mlp_decoder(2, hidden=(16,))(_Recorder()(code)))
+    vae = VAE(encoder, decoder, seed=0)
+    x = mnist.x_test[:4]
+    _Recorder.seen = []
+    vae(x)
+    vae.reconstruct(x)
+    vae.log_likelihood_of_codes(x, np.zeros((3, 4, 2), np.float32))
+    elbo_terms(vae, x, samples=2)
+    importance_log_likelihood(vae, x, k=3)
+    flags = [training for training, _ in _Recorder.seen]
+    assert len(flags) >= 9 and not any(flags), flags  # 9 encoder and decoder calls above
+
+
+def test_loss_terms_use_the_encoder_mean_and_log_variance_in_their_places(trained, mnist, rng):
+    from vaebook.losses import bernoulli_log_likelihood, gaussian_kl
+
+    vae, _ = trained
+    x = mnist.x_test[:20]
+    mean, log_var = (keras.ops.convert_to_numpy(t) for t in vae.encoder(x))
+    assert np.abs(mean).max() > 0.5 and np.abs(log_var).max() > 0.5  # swapping them would show
+    _, kl = vae.loss_terms(x)
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(kl), keras.ops.convert_to_numpy(gaussian_kl(mean, log_var)), rtol=1e-5)
+    # The reconstruction term decodes z ~ N(mean, exp(log_var)): its average over many draws
+    # matches the same average computed here with NumPy noise.
+    draws = 200
+    ours = np.stack([keras.ops.convert_to_numpy(vae.loss_terms(x)[0]) for _ in range(draws)])
+    z = mean + np.exp(0.5 * log_var) * rng.standard_normal((draws, *mean.shape)).astype(np.float32)
+    independent = np.stack([-keras.ops.convert_to_numpy(bernoulli_log_likelihood(x, vae.decoder(zi))) for zi in z])
+    diff = ours.mean() - independent.mean()
+    stderr = np.sqrt(ours.mean(axis=1).var(ddof=1) / draws + independent.mean(axis=1).var(ddof=1) / draws)
+    assert abs(diff) < 5 * stderr + 0.05, (diff, stderr)
 
 
 def _short_run(mnist, seed):
@@ -148,6 +256,25 @@ def test_corrupt_or_foreign_model_file(tmp_path):
     bad.write_bytes(b"not a zip file")
     with pytest.raises(ValueError, match="corrupt or not a .keras model; delete it"):
         load_vae(bad)
+    with pytest.raises(ValueError, match="missing.keras: .*missing, corrupt or not a .keras model"):
+        load_vae(tmp_path / "missing.keras")
+    foreign = tmp_path / "foreign.keras"
+    keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)]).save(foreign)
+    with pytest.raises(ValueError, match=r"foreign\.keras holds a Keras Sequential, not a vaebook VAE\. Load other models with keras\.saving\.load_model"):
+        load_vae(foreign)
+
+
+def test_load_vae_lets_errors_that_are_not_about_the_file_surface(trained, tmp_path, monkeypatch):
+    vae, _ = trained
+    path = tmp_path / "vae.keras"
+    vae.save(path)
+
+    def broken_from_config(cls, config):
+        raise TypeError("a bug in from_config")
+
+    monkeypatch.setattr(VAE, "from_config", classmethod(broken_from_config))
+    with pytest.raises(TypeError, match="a bug in from_config"):
+        load_vae(path)
 
 
 @pytest.mark.parametrize(

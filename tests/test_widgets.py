@@ -97,8 +97,8 @@ def test_moving_a_slider_changes_the_digit_and_moves_the_marker(explorer, explor
 
 def test_the_map_is_rendered_once_per_pair(explorer, monkeypatch):
     calls = []
-    original = explorer._render_map
-    monkeypatch.setattr(explorer, "_render_map", lambda dims: calls.append(dims) or original(dims))
+    original = explorer.map._render
+    monkeypatch.setattr(explorer.map, "_render", lambda dims: calls.append(dims) or original(dims))
     for v in (0.5, 1.0, 1.5):
         explorer.sliders[0].value = v
     assert calls == []  # the scatter is cached; a slider move only redraws the marker

@@ -2,8 +2,9 @@
 
 A notebook asks for a model by its :class:`TrainConfig`; :func:`train_or_load` returns it from
 the cache if it is there and trains it on the spot (with a progress bar) if not. The key is a
-hash of the configuration, the data source, the binarization, the number of training images
-and the versions of vaebook and Keras, so a change to any of them trains a new model.
+hash of the configuration, the data source, the binarization, the number of training images,
+the versions of vaebook and Keras and the source code that trains a model (the modules in
+``TRAINING_CODE``), so a change to any of them, a change to the loss included, trains a new model.
 
 The cache lives in ``$VAEBOOK_CACHE``, else ``~/.cache/vaebook``. Each entry is a ``.keras``
 file with its training history beside it as JSON.
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import importlib
 import json
 import os
 from pathlib import Path
@@ -25,6 +27,8 @@ from vaebook.model import load_vae
 from vaebook.training import TrainConfig, train
 
 ENV_VAR = "VAEBOOK_CACHE"
+TRAINING_CODE = ("vaebook.data", "vaebook.losses", "vaebook.model", "vaebook.training")
+"""The modules whose code decides what a trained model is: the data, the loss, the model, the recipe."""
 
 
 class CacheError(ValueError):
@@ -46,8 +50,21 @@ def cache_dir() -> Path:
     return Path(os.environ.get(ENV_VAR) or Path.home() / ".cache" / "vaebook")
 
 
+def files_fingerprint(paths) -> str:
+    """A short sha256 of the contents of ``paths``, in the order given."""
+    digest = hashlib.sha256()
+    for path in paths:
+        digest.update(Path(path).read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def training_code_fingerprint() -> str:
+    """:func:`files_fingerprint` of the source files of the ``TRAINING_CODE`` modules."""
+    return files_fingerprint(importlib.import_module(name).__file__ for name in TRAINING_CODE)
+
+
 def cache_key(config: TrainConfig, data: MNIST) -> str:
-    """A short hash of the configuration, the data's source, binarization and size, and the versions."""
+    """A short hash of the configuration, the data's source, binarization and size, the versions and the training code."""
     payload = {
         "config": dataclasses.asdict(config),
         "source": data.source,
@@ -56,6 +73,7 @@ def cache_key(config: TrainConfig, data: MNIST) -> str:
         "layout": 2,  # the bundled split's order (2: shuffled); bump when the data's layout changes
         "vaebook": __version__,
         "keras": keras.__version__,
+        "code": training_code_fingerprint(),
     }
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:12]
 

@@ -19,14 +19,15 @@ from __future__ import annotations
 
 import numpy as np
 
+from vaebook.checks import whole_number
+
 
 def _check(mu, sigma, samples):
     if not (np.isfinite(mu) and np.isfinite(sigma)):
         raise ValueError(f"mu and sigma must be finite numbers, got mu={mu!r}, sigma={sigma!r}.")
     if sigma <= 0:
         raise ValueError(f"sigma must be > 0 (a standard deviation), got {sigma!r}.")
-    if isinstance(samples, bool) or not isinstance(samples, (int, np.integer)) or samples < 2:
-        raise ValueError(f"samples must be a whole number >= 2, got {samples!r}.")
+    whole_number("samples", samples, 2)
 
 
 def quadratic(z, target):

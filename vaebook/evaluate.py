@@ -1,7 +1,7 @@
 """Bounds and estimates of log p(x) for a trained VAE, in nats per example.
 
 Both functions take any model with ``encoder(x) -> (mean, log_var)`` and
-``log_likelihood(x, z)``, such as :class:`vaebook.model.VAE` and
+``log_likelihood_of_codes(x, z)``, such as :class:`vaebook.model.VAE` and
 :class:`vaebook.linear_gaussian.LinearGaussianVAE`.
 
 ELBO (one z per example):
@@ -25,18 +25,14 @@ import numpy as np
 import keras
 from keras import ops
 
+from vaebook.checks import whole_number
 from vaebook.data import check_images
-from vaebook.losses import gaussian_kl, gaussian_log_density
+from vaebook.losses import gaussian_kl, gaussian_log_density, reparameterize
 
 
 def _batches(x, batch_size):
     for start in range(0, len(x), batch_size):
         yield x[start : start + batch_size]
-
-
-def _check_positive(name, value):
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValueError(f"{name} must be a whole number >= 1, got {value!r}.")
 
 
 def _posterior_chunks(mean, log_var, n: int, max_decoded: int, gen):
@@ -47,7 +43,7 @@ def _posterior_chunks(mean, log_var, n: int, max_decoded: int, gen):
     chunk = max(1, max_decoded // int(ops.shape(mean)[0]))
     for start in range(0, n, chunk):
         eps = keras.random.normal((min(chunk, n - start), *ops.shape(mean)), seed=gen)
-        yield mean[None] + ops.exp(0.5 * log_var)[None] * eps
+        yield reparameterize(mean[None], log_var[None], eps)
 
 
 def elbo_terms(model, x, samples: int = 1, batch_size: int = 500, seed: int = 0, max_decoded: int = 10000):
@@ -59,16 +55,16 @@ def elbo_terms(model, x, samples: int = 1, batch_size: int = 500, seed: int = 0,
     kl the rate R. Samples are decoded in chunks of at most ``max_decoded``, so memory stays bounded.
     """
     x = check_images(x)
-    _check_positive("samples", samples)
-    _check_positive("batch_size", batch_size)
-    _check_positive("max_decoded", max_decoded)
+    whole_number("samples", samples, 1)
+    whole_number("batch_size", batch_size, 1)
+    whole_number("max_decoded", max_decoded, 1)
     gen = keras.random.SeedGenerator(seed)
     log_liks, kls = [], []
     for xb in _batches(x, batch_size):
         mean, log_var = model.encoder(xb, training=False)
         total = 0.0
         for z in _posterior_chunks(mean, log_var, samples, max_decoded, gen):
-            total = total + ops.sum(model.log_likelihood(xb, z), axis=0)
+            total = total + ops.sum(model.log_likelihood_of_codes(xb, z), axis=0)
         log_liks.append(ops.convert_to_numpy(total / samples))
         kls.append(ops.convert_to_numpy(gaussian_kl(mean, log_var)))
     return np.concatenate(log_liks).astype(np.float64), np.concatenate(kls).astype(np.float64)
@@ -101,9 +97,8 @@ def dataset_elbo_with_error(model, x, batches: int = 10, samples: int = 20) -> t
     seeds 0 .. batches - 1); the result is the mean of the estimates and their standard
     deviation / sqrt(batches).
     """
-    _check_positive("samples", samples)
-    if isinstance(batches, bool) or not isinstance(batches, (int, np.integer)) or batches < 2:
-        raise ValueError(f"batches must be a whole number >= 2 (a standard error needs two estimates), got {batches!r}.")
+    whole_number("samples", samples, 1)
+    whole_number("batches", batches, 2, why="a standard error needs two estimates")
     estimates = [dataset_elbo(model, x, samples=samples, seed=seed) for seed in range(batches)]
     return float(np.mean(estimates)), float(np.std(estimates, ddof=1) / math.sqrt(batches))
 
@@ -132,7 +127,7 @@ def importance_log_likelihood(
     """
     x = check_images(x)
     for name, value in (("k", k), ("batch_size", batch_size), ("max_decoded", max_decoded)):
-        _check_positive(name, value)
+        whole_number(name, value, 1)
     gen = keras.random.SeedGenerator(seed)
     out = []
     for xb in _batches(x, batch_size):
@@ -140,7 +135,7 @@ def importance_log_likelihood(
         total = ops.full((len(xb),), -np.inf)
         for z in _posterior_chunks(mean, log_var, k, max_decoded, gen):
             log_w = (
-                model.log_likelihood(xb, z)
+                model.log_likelihood_of_codes(xb, z)
                 + gaussian_log_density(z, 0.0, 0.0)
                 - gaussian_log_density(z, mean[None], log_var[None])
             )
@@ -156,7 +151,7 @@ def code_knn_accuracy(train_codes, train_labels, test_codes, test_labels, k: int
     """
     from sklearn.neighbors import KNeighborsClassifier
 
-    _check_positive("k", k)
+    whole_number("k", k, 1)
     return float(KNeighborsClassifier(n_neighbors=k).fit(train_codes, train_labels).score(test_codes, test_labels))
 
 
@@ -168,7 +163,7 @@ def digit_reader(images, labels, k: int = 5):
     """
     from sklearn.neighbors import KNeighborsClassifier
 
-    _check_positive("k", k)
+    whole_number("k", k, 1)
     images = check_images(images, "reference images")
     knn = KNeighborsClassifier(n_neighbors=k).fit(images.reshape(len(images), -1), np.asarray(labels))
 

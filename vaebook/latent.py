@@ -10,6 +10,7 @@ from statistics import NormalDist
 
 import numpy as np
 
+from vaebook.checks import latent_pair, whole_number
 from vaebook.model import check_latent_codes
 
 
@@ -34,12 +35,10 @@ def quantile_grid(n: int = 15, latent_dim: int = 2, dims=(0, 1), eps: float = 0.
     dimensions, so the grid covers where the data's codes are. The other latent dimensions
     are 0 (the prior mean). Returns shape (n * n, latent_dim).
     """
-    if n < 1:
-        raise ValueError(f"n must be >= 1, got {n}.")
+    whole_number("n", n, 1)
     if not 0 < eps < 0.5:
         raise ValueError(f"eps must be in (0, 0.5): the grid covers probability [eps, 1 - eps], got {eps}.")
-    if len(set(dims)) != 2 or not all(0 <= d < latent_dim for d in dims):
-        raise ValueError(f"dims must be two different dimensions below latent_dim={latent_dim}, got {dims}.")
+    dims = latent_pair(dims, latent_dim)
     xs, ys = grid_axes(n, eps, codes, dims)
     y, x = np.meshgrid(ys[::-1], xs, indexing="ij")
     z = np.zeros((n * n, latent_dim), np.float32)
@@ -66,8 +65,7 @@ def interpolate(z_start, z_end, steps: int = 10) -> np.ndarray:
     if z_start.shape != z_end.shape or z_start.ndim != 1:
         raise ValueError(f"z_start and z_end must be two codes of one shape, got {z_start.shape} and {z_end.shape}.")
     check_latent_codes(np.stack([z_start, z_end]), len(z_start))
-    if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 2:
-        raise ValueError(f"steps must be a whole number >= 2 (both ends are included), got {steps!r}.")
+    whole_number("steps", steps, 2, why="both ends are included")
     t = np.linspace(0.0, 1.0, steps, dtype=np.float32)[:, None]
     return (1 - t) * z_start + t * z_end
 
@@ -79,8 +77,7 @@ def nearest_codes(means, z, n: int = 10) -> np.ndarray:
         raise ValueError(f"means have shape {means.shape}; pass encoder means of shape (N, latent_dim).")
     z = check_latent_codes(z, means.shape[1])[0]
     distances = np.linalg.norm(means - z, axis=1)
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or not 1 <= n <= len(distances):
-        raise ValueError(f"n must be a whole number from 1 to {len(distances)} (the number of means), got {n!r}.")
+    whole_number("n", n, 1, len(distances), why="the number of means")
     return np.argsort(distances, kind="stable")[:n]
 
 

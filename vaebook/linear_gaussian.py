@@ -53,10 +53,10 @@ class LinearGaussianVAE(VAE):
             shape=(), initializer=keras.initializers.Constant(log_noise_var), name="log_noise_var"
         )
 
-    def decoder_log_likelihood(self, x, decoded):
+    def log_likelihood_of_output(self, x, output):
         """log N(x; W z + b, sigma^2 I), summed over pixels."""
         x = ops.reshape(ops.convert_to_tensor(x, "float32"), (ops.shape(x)[0], -1))
-        mu = ops.reshape(decoded, (ops.shape(decoded)[0], -1))
+        mu = ops.reshape(output, (ops.shape(output)[0], -1))
         return -0.5 * ops.sum(
             LOG_2PI + self.log_noise_var + ops.square(x - mu) * ops.exp(-self.log_noise_var), axis=-1
         )
@@ -64,7 +64,7 @@ class LinearGaussianVAE(VAE):
     def parameters(self):
         """(W of shape (d, D), b of shape (D,), sigma^2) as float64 NumPy values."""
         kernel, bias = self.decoder.get_layer("W_b").get_weights()
-        return kernel.astype(np.float64), bias.astype(np.float64), math.exp(float(self.log_noise_var.numpy()))
+        return kernel.astype(np.float64), bias.astype(np.float64), math.exp(float(ops.convert_to_numpy(self.log_noise_var)))
 
     def exact_log_marginal(self, x) -> np.ndarray:
         """log p(x) per image in nats, exactly: log N(x; b, W W^T + sigma^2 I), via the d x d Woodbury form."""
@@ -112,7 +112,7 @@ class LinearGaussianVAE(VAE):
         return 0.5 * (trace + quad - self.latent_dim + logdet_p - log_var_q.sum(axis=1))
 
     def get_config(self):
-        return {**super().get_config(), "log_noise_var": float(self.log_noise_var.numpy())}
+        return {**super().get_config(), "log_noise_var": float(ops.convert_to_numpy(self.log_noise_var))}
 
 
 def build_linear_vae(latent_dim: int = 5, seed=None, learning_rate: float = 1e-3) -> LinearGaussianVAE:
@@ -123,6 +123,7 @@ def build_linear_vae(latent_dim: int = 5, seed=None, learning_rate: float = 1e-3
     vae = LinearGaussianVAE(
         build_linear_encoder(latent_dim), build_linear_decoder(latent_dim), seed=seed, name="linear_vae"
     )
+    vae.build((None, *IMAGE_SHAPE))
     vae.compile(optimizer=keras.optimizers.Adam(learning_rate))
     return vae
 
@@ -200,12 +201,13 @@ def copy_linear_vae(vae: LinearGaussianVAE) -> LinearGaussianVAE:
     copy = LinearGaussianVAE(
         build_linear_encoder(vae.latent_dim),
         build_linear_decoder(vae.latent_dim),
-        log_noise_var=float(vae.log_noise_var.numpy()),
+        log_noise_var=float(ops.convert_to_numpy(vae.log_noise_var)),
         seed=vae.seed,
         name=vae.name,
     )
     copy.encoder.set_weights(vae.encoder.get_weights())
     copy.decoder.set_weights(vae.decoder.get_weights())
+    copy.build((None, *IMAGE_SHAPE))
     copy.compile(optimizer=keras.optimizers.Adam())
     return copy
 

@@ -58,6 +58,15 @@ def bernoulli_log_likelihood(x, logits):
     return _sum_all_but_batch(x * logits - ops.softplus(logits))
 
 
+def reparameterize(mean, log_var, eps):
+    """The reparameterization trick: z = mean + exp(0.5 * log_var) * eps.
+
+    With eps ~ N(0, I), z ~ N(mean, diag(exp(log_var))), and z is a differentiable function of
+    mean and log_var. The caller draws eps, so the caller decides how the noise is seeded.
+    """
+    return mean + ops.exp(0.5 * log_var) * eps
+
+
 def gaussian_log_density(z, mean, log_var):
     """log N(z; mean, diag(exp(log_var))) summed over the last axis.
 
@@ -84,7 +93,7 @@ def gaussian_kl_monte_carlo(mean, log_var, samples: int = 100_000, seed: int = 0
     if mean.shape != log_var.shape or mean.ndim != 2:
         raise ValueError(f"mean {mean.shape} and log_var {log_var.shape} must both have shape (N, latent_dim).")
     eps = np.random.default_rng(seed).standard_normal((samples, *mean.shape)).astype(np.float32)
-    z = mean + np.exp(0.5 * log_var) * eps
+    z = reparameterize(mean, log_var, eps)
     log_ratio = ops.convert_to_numpy(gaussian_log_density(z, mean, log_var) - gaussian_log_density(z, 0.0, 0.0))
     log_ratio = log_ratio.astype(np.float64)
     return log_ratio.mean(axis=0), log_ratio.std(axis=0, ddof=1) / np.sqrt(samples)

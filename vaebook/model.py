@@ -18,30 +18,25 @@ beta itself, so validation losses of different epochs are comparable.
 
 from __future__ import annotations
 
+import json
+import zipfile
+from pathlib import Path
+
 import numpy as np
 import keras
 import tensorflow as tf
 from keras import layers, ops
 
+from vaebook.checks import whole_number
 from vaebook.data import IMAGE_SHAPE, check_images
-from vaebook.losses import bernoulli_log_likelihood, gaussian_kl
+from vaebook.losses import bernoulli_log_likelihood, gaussian_kl, reparameterize
 
 PACKAGE = "vaebook"
 
 
 def check_latent_dim(latent_dim) -> int:
     """Return ``latent_dim`` as an int, or raise ``ValueError`` if it is not a whole number >= 1."""
-    if isinstance(latent_dim, bool) or not isinstance(latent_dim, (int, np.integer)) or latent_dim < 1:
-        raise ValueError(f"latent_dim must be a whole number >= 1, got {latent_dim!r}.")
-    return int(latent_dim)
-
-
-def reparameterize(mean, log_var, eps):
-    """z = mean + exp(0.5 * log_var) * eps: a draw from N(mean, diag(exp(log_var))) for eps ~ N(0, I).
-
-    The noise eps is an input, so z is a differentiable function of ``mean`` and ``log_var``.
-    """
-    return mean + ops.exp(0.5 * log_var) * eps
+    return whole_number("latent_dim", latent_dim, 1)
 
 
 @keras.saving.register_keras_serializable(package=PACKAGE)
@@ -58,7 +53,8 @@ class Sampling(layers.Layer):
         self.seed_generator = keras.random.SeedGenerator(seed)
 
     def call(self, mean, log_var):
-        return reparameterize(mean, log_var, keras.random.normal(ops.shape(mean), seed=self.seed_generator))
+        eps = keras.random.normal(ops.shape(mean), seed=self.seed_generator)
+        return reparameterize(mean, log_var, eps)
 
     def get_config(self):
         return {**super().get_config(), "seed": self.seed}
@@ -153,70 +149,88 @@ class VAE(keras.Model):
         self.loss_tracker = keras.metrics.Mean(name="loss")
         self.reconstruction_tracker = keras.metrics.Mean(name="reconstruction_loss")
         self.kl_tracker = keras.metrics.Mean(name="kl_loss")
-        # Encoder and decoder are built functional models, so the VAE has all its weights now.
-        self.built = True
 
     # --- the model -------------------------------------------------------------------------
+    def build(self, input_shape=None):
+        """Nothing to create: the encoder and decoder arrive as built functional models.
+
+        Keras calls this at the first call or ``fit``; :func:`build_vae` calls it at once
+        (``vae.build((None, 28, 28, 1))``), so that a new model can be saved before training.
+        """
+
     def call(self, x, training=False):
         mean, log_var = self.encoder(x, training=training)
         return self.decoder(self.sampling(mean, log_var), training=training)
 
-    def decoder_log_likelihood(self, x, decoded):
-        """log p(x|z) per example from the decoder's output: Bernoulli, from logits, summed over pixels."""
-        return bernoulli_log_likelihood(x, decoded)
+    def log_likelihood_of_output(self, x, output):
+        """log p(x|z) per example, given the decoder's output for z (here Bernoulli logits).
 
-    def log_likelihood(self, x, z):
-        """log p(x|z) per example for codes z of shape (N, latent_dim) or (k, N, latent_dim).
+        log p(x|z) = sum_i [x_i * l_i - softplus(l_i)], summed over pixels. A model with
+        another decoder distribution overrides this one method.
+        """
+        return bernoulli_log_likelihood(x, output)
+
+    def log_likelihood_of_codes(self, x, z):
+        """log p(x|z) per example for codes z of shape (N, latent_dim) or (k, N, latent_dim): decodes z first.
 
         With a leading sample axis, x (N, ...) is paired with every z[i] and the result is (k, N).
         """
         x = ops.convert_to_tensor(x, "float32")
         z = ops.convert_to_tensor(z, "float32")
         if len(z.shape) == 2:
-            return self.decoder_log_likelihood(x, self.decoder(z, training=False))
+            return self.log_likelihood_of_output(x, self.decoder(z, training=False))
         k, n = ops.shape(z)[0], ops.shape(z)[1]
-        decoded = self.decoder(ops.reshape(z, (-1, self.latent_dim)), training=False)
+        output = self.decoder(ops.reshape(z, (-1, self.latent_dim)), training=False)
         x_rep = ops.reshape(ops.broadcast_to(x[None], (k, *ops.shape(x))), (-1, *IMAGE_SHAPE))
-        return ops.reshape(self.decoder_log_likelihood(x_rep, decoded), (k, n))
+        return ops.reshape(self.log_likelihood_of_output(x_rep, output), (k, n))
 
     def binarize_batch(self, x):
         """A fresh binarization x_bin ~ Bernoulli(x) (dynamic binarization, new at every call)."""
         return ops.cast(keras.random.uniform(ops.shape(x), seed=self.binarization_seed) < x, "float32")
 
     def loss_terms(self, x, training=False):
-        """Per-example (reconstruction, KL): -log p(x|z) with one z ~ q(z|x), and KL(q(z|x) || p(z))."""
+        """Per-example (reconstruction, KL) in nats, each of shape (N,):
+
+            reconstruction = -log p(x|z), one z ~ q(z|x), summed over pixels
+            KL = KL(q(z|x) || p(z)), closed form, summed over latent dimensions
+
+        In training with ``dynamic_binarization``, x is first resampled as x ~ Bernoulli(x).
+        """
         x = ops.convert_to_tensor(x, "float32")
         if training and self.dynamic_binarization:
             x = self.binarize_batch(x)
         mean, log_var = self.encoder(x, training=training)
         z = self.sampling(mean, log_var)
-        decoded = self.decoder(z, training=training)
-        return -self.decoder_log_likelihood(x, decoded), gaussian_kl(mean, log_var)
+        logits = self.decoder(z, training=training)
+        return -self.log_likelihood_of_output(x, logits), gaussian_kl(mean, log_var)
 
     # --- training --------------------------------------------------------------------------
     @property
     def metrics(self):
         return [self.loss_tracker, self.reconstruction_tracker, self.kl_tracker]
 
-    def _update_metrics(self, reconstruction, kl, kl_weight):
-        reconstruction, kl = ops.mean(reconstruction), ops.mean(kl)
-        loss = reconstruction + kl_weight * kl
+    def _update_metrics(self, loss, reconstruction, kl):
+        """Add one batch's (already batch-averaged) loss and terms to the metrics; return their running means."""
         self.loss_tracker.update_state(loss)
         self.reconstruction_tracker.update_state(reconstruction)
         self.kl_tracker.update_state(kl)
-        return loss
+        return {m.name: m.result() for m in self.metrics}
 
     def train_step(self, data):
+        """One gradient step on loss = mean_batch(reconstruction) + kl_weight * mean_batch(KL)."""
         with tf.GradientTape() as tape:
             reconstruction, kl = self.loss_terms(_first(data), training=True)
-            loss = self._update_metrics(reconstruction, kl, self.kl_weight)
+            reconstruction, kl = ops.mean(reconstruction), ops.mean(kl)
+            loss = reconstruction + self.kl_weight * kl
         grads = tape.gradient(loss, self.trainable_weights)
         self.optimizer.apply(grads, self.trainable_weights)
-        return {m.name: m.result() for m in self.metrics}
+        return self._update_metrics(loss, reconstruction, kl)
 
     def test_step(self, data):
-        self._update_metrics(*self.loss_terms(_first(data), training=False), self.beta)
-        return {m.name: m.result() for m in self.metrics}
+        """The validation loss: mean_batch(reconstruction) + beta * mean_batch(KL), inference mode, no binarization."""
+        reconstruction, kl = self.loss_terms(_first(data), training=False)
+        reconstruction, kl = ops.mean(reconstruction), ops.mean(kl)
+        return self._update_metrics(reconstruction + self.beta * kl, reconstruction, kl)
 
     def fit(self, x=None, y=None, *args, validation_data=None, **kwargs):
         """``keras.Model.fit``, after checking that NumPy images are 28x28 and in [0, 1]."""
@@ -264,7 +278,7 @@ class VAE(keras.Model):
     # --- serialization ----------------------------------------------------------------------
     def get_config(self):
         return {
-            "name": self.name,
+            **super().get_config(),
             "encoder": keras.saving.serialize_keras_object(self.encoder),
             "decoder": keras.saving.serialize_keras_object(self.decoder),
             "beta": self.beta,
@@ -291,9 +305,7 @@ class KLWarmup(keras.callbacks.Callback):
 
     def __init__(self, epochs: int):
         super().__init__()
-        if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < 0:
-            raise ValueError(f"KL warm-up epochs must be a whole number >= 0 (0: no warm-up), got {epochs!r}.")
-        self.epochs = int(epochs)
+        self.epochs = whole_number("KL warm-up epochs", epochs, 0, why="0: no warm-up")
 
     def weight(self, epoch: int, beta: float) -> float:
         """The KL weight of epoch ``epoch`` (counted from 0)."""
@@ -339,8 +351,12 @@ def build_vae(
     ``steps_per_execution`` runs several training steps per call into TensorFlow; on a CPU
     it saves Python overhead (see ``benchmarks/``) and does not change the losses.
 
-    A ``seed`` seeds Keras' global RNGs before the weights are created (weights, sampling
-    noise and batch shuffling), so that the same seed gives the same training on one machine.
+    A ``seed`` calls ``keras.utils.set_random_seed(seed)`` before the weights are created: it
+    resets Keras' global random generators (and Python's, NumPy's and TensorFlow's), which fix
+    the initial weights and the batch shuffling; the sampling and binarization noise come from
+    the model's own seeded ``SeedGenerator``s. The same seed gives the same training on one
+    machine. Note the side effect: any other code that draws from those global generators after
+    this call draws a reset sequence.
     Extra keyword arguments (``hidden``, ``activation``) go to the MLP builders.
     """
     if arch not in ARCHITECTURES:
@@ -357,19 +373,35 @@ def build_vae(
         seed=seed,
         name=f"{arch}_vae",
     )
+    vae.build((None, *IMAGE_SHAPE))
     vae.compile(optimizer=keras.optimizers.Adam(learning_rate), steps_per_execution=steps_per_execution)
     return vae
 
 
 def load_vae(path) -> VAE:
-    """Load a VAE saved with ``vae.save("name.keras")``; raises ``ValueError`` if the file is unreadable."""
+    """Load a VAE saved with ``vae.save("name.keras")``.
+
+    Raises ``ValueError`` naming the file and the fix if the file is missing or unreadable (not
+    a ``.keras`` archive, or one without its ``config.json``), or if it holds a model that is
+    not a vaebook VAE. Any other error while rebuilding the model is not a file problem and
+    propagates unchanged.
+    """
+    path = Path(path)
     try:
-        model = keras.saving.load_model(path)
-    except Exception as err:
+        with zipfile.ZipFile(path) as archive:
+            config = json.loads(archive.read("config.json"))
+    except (OSError, zipfile.BadZipFile, KeyError, ValueError) as err:
         raise ValueError(
             f"Could not load a VAE from {path}: {type(err).__name__}: {err}. The file is missing, "
             f"corrupt or not a .keras model; delete it and train again."
         ) from err
+    registered = str(config.get("registered_name") or config.get("class_name"))
+    if not registered.startswith(f"{PACKAGE}>"):
+        raise ValueError(
+            f"{path} holds a Keras {config.get('class_name')}, not a vaebook VAE. Load other models "
+            f"with keras.saving.load_model; pass load_vae a file written by vae.save() of a vaebook VAE."
+        )
+    model = keras.saving.load_model(path)
     if not isinstance(model, VAE):
-        raise ValueError(f"{path} holds a {type(model).__name__}, not a vaebook VAE.")
+        raise ValueError(f"{path} holds a vaebook {type(model).__name__}, not a VAE; pass a file written by vae.save().")
     return model

@@ -9,6 +9,8 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import numpy as np
 
+from vaebook.checks import latent_pair
+
 DIGIT_COLORS = plt.get_cmap("tab10")
 
 
@@ -17,11 +19,9 @@ def scatter_latent(means, labels, dims=(0, 1), ax=None, title="Encoder means of 
     means, labels = np.asarray(means), np.asarray(labels)
     if len(means) != len(labels):
         raise ValueError(f"{len(means)} codes but {len(labels)} labels; pass one label per code.")
-    if means.ndim != 2 or len(set(dims)) != 2 or not all(0 <= d < means.shape[1] for d in dims):
-        raise ValueError(
-            f"means have shape {means.shape} and dims={tuple(dims)}; pass codes of shape (N, latent_dim) "
-            "and two different dimensions below latent_dim."
-        )
+    if means.ndim != 2:
+        raise ValueError(f"means have shape {means.shape}; pass codes of shape (N, latent_dim).")
+    dims = latent_pair(dims, means.shape[1])
     if ax is None:
         _, ax = plt.subplots(figsize=(6, 5.5))
     for digit in np.unique(labels):

@@ -34,7 +34,7 @@ from vaebook.latent import interpolate, prior_radius, prior_samples, quantile_va
 from vaebook.latent import share_within as _share_within
 from vaebook.losses import bernoulli_log_likelihood, gaussian_kl
 from vaebook.model import KLWarmup
-from vaebook.model import reparameterize as _reparameterize
+from vaebook.losses import reparameterize as _reparameterize
 
 # --- notebook 01 ------------------------------------------------------------------------------
 

@@ -117,7 +117,7 @@ class EpochLog(keras.callbacks.Callback):
         logs = logs or {}
         print(
             f"epoch {epoch + 1:3d}: reconstruction {logs['reconstruction_loss']:6.1f} + KL {logs['kl_loss']:4.1f} "
-            f"(weight {float(self.model.kl_weight.numpy()):.2f}); validation loss {logs['val_loss']:6.1f} nats",
+            f"(weight {float(keras.ops.convert_to_numpy(self.model.kl_weight)):.2f}); validation loss {logs['val_loss']:6.1f} nats",
             flush=True,
         )
 

@@ -1,6 +1,7 @@
 """An ipywidgets latent explorer: move sliders through z and watch the decoder's digit change.
 
-:class:`LatentExplorer` shows three things side by side:
+:class:`LatentExplorer` (the widget wiring) shows three things side by side; :class:`LatentMap` draws
+the map, so another explorer (e.g. of a conditional VAE) can reuse it:
 
 - sliders for the leading latent dimensions (``z0``, ``z1``, ...), and for a latent space with
   more than two dimensions, two dropdowns choosing which pair of dimensions the map shows;
@@ -27,6 +28,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from PIL import Image as PILImage
 
+from vaebook.checks import latent_pair, whole_number
 from vaebook.plotting import scatter_latent
 
 MARKER_RGB = (0, 0, 0)
@@ -77,6 +79,63 @@ def draw_marker(rgb: np.ndarray, col: float, row: float, radius: int = MARKER_RA
     return out
 
 
+class LatentMap:
+    """The encoder means of a data set as a scatter coloured by digit, with a marker at a code z.
+
+    Each pair of dimensions is drawn once with matplotlib (off-screen, never through pyplot)
+    into an RGB array, together with its frozen data-to-pixel transform; :meth:`png` copies the
+    array, draws the marker at the pixel of z and encodes the copy as PNG. The axes cover the
+    data and [-reach, reach] on both axes, so a marker within ``reach`` is always on the map.
+    """
+
+    def __init__(self, means, labels, reach: float = 3.0):
+        means = np.asarray(means, np.float32)
+        labels = np.asarray(labels)
+        if means.ndim != 2:
+            raise ValueError(f"means have shape {means.shape}; expected (N, latent_dim), encoder means: means, _ = vae.encode(x).")
+        if labels.ndim != 1 or len(labels) != len(means):
+            raise ValueError(
+                f"{len(means)} means but labels of shape {labels.shape}; pass one label per mean, "
+                f"shape ({len(means)},)."
+            )
+        if not np.all(np.isfinite(means)):
+            raise ValueError("means contain NaN or inf; encode finite images.")
+        if not np.isfinite(reach) or reach <= 0:
+            raise ValueError(f"slider_range must be a finite number > 0, got {reach!r}.")
+        self.means, self.labels, self.reach = means, labels, float(reach)
+        self._drawn = {}  # (x dim, y dim) -> (RGB array, frozen data-to-display transform, height)
+
+    def pixel(self, dims, z) -> tuple:
+        """(column, row) in the map image of dimensions ``dims`` of the point z (shape (latent_dim,))."""
+        _, transform, height = self._image(dims)
+        x, y = transform.transform((float(z[dims[0]]), float(z[dims[1]])))
+        return float(x), float(height - y)
+
+    def png(self, dims, z) -> bytes:
+        """The map of dimensions ``dims`` with the marker at z, as PNG bytes."""
+        rgb, _, _ = self._image(dims)
+        return png_bytes(draw_marker(rgb, *self.pixel(dims, z)))
+
+    def _image(self, dims):
+        if dims not in self._drawn:
+            self._drawn[dims] = self._render(dims)
+        return self._drawn[dims]
+
+    def _render(self, dims):
+        fig = Figure(figsize=(5.0, 4.0), dpi=80, layout="constrained")
+        canvas = FigureCanvasAgg(fig)
+        ax = fig.add_subplot()
+        scatter_latent(self.means, self.labels, dims=dims, ax=ax, title="Encoder means; black dot: z", s=4)
+        for setter, d in ((ax.set_xlim, dims[0]), (ax.set_ylim, dims[1])):
+            lo = min(float(self.means[:, d].min()), -self.reach)
+            hi = max(float(self.means[:, d].max()), self.reach)
+            pad = 0.04 * (hi - lo)
+            setter(lo - pad, hi + pad)
+        canvas.draw()
+        rgb = np.asarray(canvas.buffer_rgba())[..., :3].copy()
+        return rgb, ax.transData.frozen(), rgb.shape[0]
+
+
 class LatentExplorer:
     """Sliders over a VAE's latent space, the decoded digit, and the encoded data with a marker at z.
 
@@ -96,7 +155,8 @@ class LatentExplorer:
 
     Attributes: ``sliders``, ``dropdowns`` (the x and y pair choosers when there are more than
     two sliders, else empty), ``digit`` and ``latent_map`` (``ipywidgets.Image``, PNG) and
-    ``widget`` (the container to display). Displaying the explorer displays ``widget``.
+    ``widget`` (the container to display), and ``map``, the :class:`LatentMap` it draws.
+    Displaying the explorer displays ``widget``.
     """
 
     def __init__(self, vae, means, labels, dims=(0, 1), n_sliders=None, slider_range=3.0):
@@ -110,38 +170,33 @@ class LatentExplorer:
                 "Train a VAE with latent_dim >= 2."
             )
         means = np.asarray(means, np.float32)
-        labels = np.asarray(labels)
         if means.ndim != 2 or means.shape[1] != latent_dim:
             raise ValueError(
                 f"means have shape {means.shape}; expected (N, {latent_dim}), the encoder means "
                 "of N images for this VAE: means, _ = vae.encode(x)."
             )
-        if labels.ndim != 1 or len(labels) != len(means):
-            raise ValueError(
-                f"{len(means)} means but labels of shape {labels.shape}; pass one label per mean, "
-                f"shape ({len(means)},)."
-            )
-        if not np.all(np.isfinite(means)):
-            raise ValueError("means contain NaN or inf; encode finite images.")
-        if n_sliders is None:
-            n_sliders = min(latent_dim, 8)
-        if isinstance(n_sliders, bool) or not isinstance(n_sliders, (int, np.integer)) or not 2 <= n_sliders <= latent_dim:
-            raise ValueError(f"n_sliders must be a whole number from 2 to latent_dim={latent_dim}, got {n_sliders!r}.")
-        dims = self._check_dims(dims, int(n_sliders), latent_dim)
-        if not np.isfinite(slider_range) or slider_range <= 0:
-            raise ValueError(f"slider_range must be a finite number > 0, got {slider_range!r}.")
-
+        self.map = LatentMap(means, labels, slider_range)
+        n_sliders = min(latent_dim, 8) if n_sliders is None else n_sliders
+        self.n_sliders = whole_number("n_sliders", n_sliders, 2, latent_dim, why="at most latent_dim")
         self.vae = vae
-        self.means = means
-        self.labels = labels
         self.latent_dim = latent_dim
-        self.n_sliders = int(n_sliders)
-        self.slider_range = float(slider_range)
+        self.slider_range = self.map.reach
+        self._dims = self._check_dims(dims, self.n_sliders, latent_dim)
         self._z = np.zeros(latent_dim, np.float32)
-        self._dims = dims
-        self._maps = {}  # (x dim, y dim) -> (RGB array, frozen data-to-display transform, height)
         self._hold = False
+        self._build_widgets()
+        self._update()
 
+    @property
+    def means(self) -> np.ndarray:
+        return self.map.means
+
+    @property
+    def labels(self) -> np.ndarray:
+        return self.map.labels
+
+    def _build_widgets(self):
+        dims = self._dims
         self.sliders = []
         for j in range(self.n_sliders):
             slider = widgets.FloatSlider(
@@ -180,7 +235,6 @@ class LatentExplorer:
             layout=widgets.Layout(align_items="flex-start"),
         )
         self.widget.add_class(CSS["explorer"])
-        self._update()
 
     # --- public API -----------------------------------------------------------------------------
     @property
@@ -232,9 +286,7 @@ class LatentExplorer:
 
     def marker_pixel(self) -> tuple:
         """(column, row) of the marker's centre in the latent map image, for the current z."""
-        _, transform, height = self._map()
-        x, y = transform.transform((float(self._z[self._dims[0]]), float(self._z[self._dims[1]])))
-        return float(x), float(height - y)
+        return self.map.pixel(self._dims, self._z)
 
     def __repr__(self):
         return (
@@ -251,14 +303,8 @@ class LatentExplorer:
     # --- internals ------------------------------------------------------------------------------
     @staticmethod
     def _check_dims(dims, n_sliders, latent_dim) -> tuple:
-        try:
-            pair = tuple(int(d) for d in dims)
-        except (TypeError, ValueError):
-            raise ValueError(f"dims must be a pair of latent dimensions like (0, 1), got {dims!r}.") from None
-        if len(pair) != 2 or pair[0] == pair[1] or not all(0 <= d < n_sliders for d in pair):
-            limit = f"the {n_sliders} slider dimensions" if n_sliders < latent_dim else f"latent_dim={latent_dim}"
-            raise ValueError(f"dims must be two different dimensions below {limit}, got {dims!r}.")
-        return pair
+        limit = f"the {n_sliders} slider dimensions" if n_sliders < latent_dim else None
+        return latent_pair(dims, n_sliders, limit)
 
     def _on_slider(self, change):
         if self._hold:
@@ -282,25 +328,4 @@ class LatentExplorer:
         self._update_map()
 
     def _update_map(self):
-        rgb, _, _ = self._map()
-        self.latent_map.value = png_bytes(draw_marker(rgb, *self.marker_pixel()))
-
-    def _map(self):
-        if self._dims not in self._maps:
-            self._maps[self._dims] = self._render_map(self._dims)
-        return self._maps[self._dims]
-
-    def _render_map(self, dims):
-        fig = Figure(figsize=(5.0, 4.0), dpi=80, layout="constrained")
-        canvas = FigureCanvasAgg(fig)
-        ax = fig.add_subplot()
-        scatter_latent(self.means, self.labels, dims=dims, ax=ax, title="Encoder means; black dot: z", s=4)
-        # The axes cover the data and the sliders' reach, so the marker is always on the map.
-        for setter, d in ((ax.set_xlim, dims[0]), (ax.set_ylim, dims[1])):
-            lo = min(float(self.means[:, d].min()), -self.slider_range)
-            hi = max(float(self.means[:, d].max()), self.slider_range)
-            pad = 0.04 * (hi - lo)
-            setter(lo - pad, hi + pad)
-        canvas.draw()
-        rgb = np.asarray(canvas.buffer_rgba())[..., :3].copy()
-        return rgb, ax.transData.frozen(), rgb.shape[0]
+        self.latent_map.value = self.map.png(self._dims, self._z)

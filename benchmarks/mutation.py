@@ -1,0 +1,348 @@
+"""Mutation testing of the math and the training step with cosmic-ray (by hand, never in CI).
+
+    python -m benchmarks.mutation             # about 30 minutes on 2 CPUs; writes results/mutation.json
+    python -m benchmarks.mutation --limit 20  # only the first 20 mutants: checks the set-up
+
+A mutant is the package with one small change (``+`` made ``-``, ``<`` made ``<=``, a number
+changed, ...). The tests should fail for it: the mutant is *killed*. One that *survives* is either
+harmless (it computes the same thing) or a gap in the tests. The kill rate and every survivor
+go into ``benchmarks/README.md``.
+
+What is mutated (``TARGETS``): all of ``losses.py``, ``evaluate.py`` and ``anomaly.py``; the loss
+path of ``model.py``; the data split of ``training.py`` and the cache key of ``cache.py``. Each
+mutant runs only the tests that cover its file (``TESTS``), with ``-x``.
+
+How it runs:
+
+1. The committed tree (``git archive HEAD``) is copied to ``.cache/mutation/tree``; cosmic-ray
+   edits files there, never in the work tree.
+2. cosmic-ray (pinned, ``COSMIC_RAY``) is installed into ``.cache/mutation/venv``.
+3. ``cosmic-ray init`` lists the mutants; those outside ``TARGETS`` and those of ``SKIPPED_OPERATORS``
+   are marked skipped.
+4. A fork server imports TensorFlow, Keras and pytest once, without importing vaebook and without
+   running a TensorFlow op (so forking is safe). cosmic-ray's test command is this script's
+   ``--client``, which asks the server to fork a child that imports the mutated package and runs
+   the tests; that saves the ~8 s import per mutant.
+5. The test fixture ``trained`` (a 4-epoch model) is trained once, in the baseline run, and loaded
+   by every mutant's run (``VAEBOOK_TEST_TRAINED``). Mutants of the training step are caught by
+   the tests that train models of their own.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+# The server and the client run from the tree copy; they find the work folder through the environment.
+WORK = Path(os.environ.get("VAEBOOK_MUTATION_WORK") or ROOT / ".cache" / "mutation")
+TREE, VENV, SOCKET = WORK / "tree", WORK / "venv", WORK / "server.sock"
+COSMIC_RAY = "cosmic-ray==8.7.0"
+
+# file -> the functions (cosmic-ray's enclosing definition name; "<module>": module level) to mutate;
+# None: the whole file. losses.gaussian_kl_monte_carlo, a check used by tests, is left out.
+TARGETS = {
+    "vaebook/losses.py": {"<module>", "_sum_all_but_batch", "gaussian_kl", "bernoulli_log_likelihood", "reparameterize",
+                          "gaussian_log_density", "elbo"},
+    "vaebook/evaluate.py": {"_batches", "_posterior_chunks", "elbo_terms", "elbo_per_example", "rate_distortion",
+                            "dataset_elbo", "dataset_elbo_with_error", "importance_log_likelihood"},
+    "vaebook/anomaly.py": None,
+    "vaebook/model.py": {"Sampling", "call", "log_likelihood_of_output", "log_likelihood_of_codes", "binarize_batch",
+                         "loss_terms", "_update_metrics", "train_step", "test_step"},
+    "vaebook/training.py": {"training_split"},
+    "vaebook/cache.py": {"files_fingerprint", "training_code_fingerprint", "cache_key"},
+}
+# file -> the tests that cover it, fastest first (-x stops at the first failure).
+TESTS = {
+    "vaebook/losses.py": ["tests/test_losses.py", "tests/test_model.py::test_beta_weights_the_kl_term_in_the_gradient",
+                          "tests/test_model.py::test_sampling_draws_from_q_and_passes_gradients",
+                          "tests/test_model.py::test_loss_terms_use_the_encoder_mean_and_log_variance_in_their_places",
+                          "tests/test_evaluate.py", "tests/test_anomaly.py"],
+    "vaebook/evaluate.py": ["tests/test_evaluate.py", "tests/test_anomaly.py", "tests/test_digit_reading.py"],
+    "vaebook/anomaly.py": ["tests/test_anomaly.py"],
+    # The loss-path tests first; test_model.py's two run-against-run comparisons (same seed,
+    # steps_per_execution) are left out: a mutant changes both runs alike, and they train most.
+    "vaebook/model.py": [f"tests/test_model.py::test_{name}" for name in (
+        "beta_weights_the_kl_term_in_the_gradient", "training_binarizes_dynamically_and_validation_runs_in_inference_mode",
+        "loss_terms_use_the_encoder_mean_and_log_variance_in_their_places", "reported_validation_loss_is_reconstruction_plus_beta_kl",
+        "sampling_draws_from_q_and_passes_gradients", "sampling_seed_is_reproducible_and_serializable",
+        "call_gives_logits_and_decode_gives_probabilities", "dynamic_binarization_resamples_each_batch",
+        "keras_file_round_trip_gives_identical_outputs")] + ["tests/test_evaluate.py", "tests/test_training.py"],
+    "vaebook/training.py": ["tests/test_cache.py", "tests/test_training.py"],
+    "vaebook/cache.py": ["tests/test_cache.py"],
+}
+# Operators left out, to keep the run near 30 minutes with the mutants a real slip would make:
+# each arithmetic operator gets one replacement (+ <-> -, * <-> /), no bitwise, shift, power or
+# modulo ones; no `is` for a comparison of numbers; a minus sign is dropped (-x -> +x), not made
+# `~x` or `not x`; no exception, decorator or variable rewrites. Two more rules in FILTER: each
+# number is mutated once (n -> n + 1), and not inside a signature (a default such as
+# batch_size=500 is a choice, not math).
+SKIPPED_OPERATORS = [
+    r"core/ReplaceBinaryOperator_(Add_(Mul|Div)|Sub_(Mul|Div)|Mul_(Add|Sub)|Div_(Add|Sub))$",
+    r"core/ReplaceBinaryOperator_.*_(BitAnd|BitOr|BitXor|LShift|RShift|MatMult|FloorDiv|Mod|Pow)$",
+    r"core/ReplaceBinaryOperator_(BitAnd|BitOr|BitXor|LShift|RShift|MatMult|FloorDiv|Mod|Pow)_.*",
+    r"core/ReplaceComparisonOperator_.*_(Is|IsNot)$",
+    r"core/ExceptionReplacer", r"core/RemoveDecorator", r"core/VariableReplacer", r"core/VariableInserter",
+    r"core/ReplaceUnaryOperator_.*_(Invert|Not)$", r"core/ReplaceUnaryOperator_Delete_USub$",
+]
+PLANNED_IF_STOPPED = 148  # what the filter selects today; --summarize reports "N of this"
+TIMEOUT = 1200  # a survivor runs every test of its file; a timeout would count as a kill
+
+
+def sha(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+# --- the fork server and its client ---------------------------------------------------------
+def serve():
+    """Import the heavy libraries once, then fork one pytest run per request (never two at once)."""
+    sys.dont_write_bytecode = True  # a mutant and the original can have one size and mtime
+    import keras  # noqa: F401  (no TensorFlow op runs in this process)
+    import matplotlib
+    import numpy  # noqa: F401
+    import pytest
+    import scipy.stats  # noqa: F401
+    import sklearn.metrics  # noqa: F401
+    import tensorflow  # noqa: F401
+
+    matplotlib.use("Agg")
+    SOCKET.unlink(missing_ok=True)
+    server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    server.bind(str(SOCKET))
+    server.listen(1)
+    try:
+        _serve(server, pytest)
+    finally:
+        SOCKET.unlink(missing_ok=True)
+
+
+def _serve(server, pytest):
+    while True:
+        conn, _ = server.accept()
+        with conn:
+            request = json.loads(conn.makefile().readline())
+            if request == "stop":
+                return
+            log = open(WORK / "last-run.log", "w")
+            pid = os.fork()
+            if pid == 0:
+                server.close()
+                os.dup2(log.fileno(), 1)
+                os.dup2(log.fileno(), 2)
+                sys.path.insert(0, str(TREE))
+                os.chdir(TREE)
+                code = pytest.main(["-x", "-q", "-p", "no:cacheprovider", *request])
+                sys.stdout.flush()
+                os._exit(int(code))
+            _, status = os.waitpid(pid, 0)
+            log.close()
+            try:
+                conn.sendall(f"{os.waitstatus_to_exitcode(status)}\n".encode())
+            except OSError:  # the client is gone (cosmic-ray's timeout); serve the next one
+                pass
+
+
+def ask(request) -> int:
+    client = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    client.connect(str(SOCKET))
+    with client:
+        client.sendall((json.dumps(request) + "\n").encode())
+        answer = client.makefile().readline().strip()
+    return int(answer) if answer else 0
+
+
+def client() -> int:
+    """cosmic-ray's test command: run the tests of the one mutated file (or all, unmutated)."""
+    pristine = json.loads((WORK / "pristine.json").read_text())
+    changed = [f for f, digest in pristine.items() if sha(TREE / f) != digest]
+    files = changed or list(TESTS)
+    tests = list(dict.fromkeys(t for f in files for t in TESTS[f]))
+    try:
+        return ask(tests)
+    except OSError:  # no server: run the tests here, slower, rather than report a false kill
+        return subprocess.run([sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", *tests], cwd=TREE).returncode
+
+
+# --- the run -----------------------------------------------------------------------------------
+def sh(*cmd, **kwargs):
+    return subprocess.run(cmd, check=True, **kwargs)
+
+
+def prepare():
+    WORK.mkdir(parents=True, exist_ok=True)
+    if not (VENV / "bin" / "cosmic-ray").exists():
+        sh(sys.executable, "-m", "venv", str(VENV))
+        sh(str(VENV / "bin" / "pip"), "install", "-q", COSMIC_RAY, stderr=subprocess.DEVNULL)
+    subprocess.run(["rm", "-rf", str(TREE)], check=True)
+    TREE.mkdir()
+    archive = subprocess.run(["git", "archive", "HEAD"], cwd=ROOT, check=True, capture_output=True).stdout
+    subprocess.run(["tar", "-x", "-C", str(TREE)], input=archive, check=True)
+    (WORK / "pristine.json").write_text(json.dumps({f: sha(TREE / f) for f in TARGETS}))
+    config = {
+        "module-path": list(TARGETS),
+        "timeout": TIMEOUT,
+        "excluded-modules": [],
+        "test-command": f"{sys.executable} -m benchmarks.mutation --client",
+        "distributor": {"name": "local"},
+    }
+    lines = ["[cosmic-ray]"] + [f"{k} = {json.dumps(v)}" for k, v in config.items() if k != "distributor"]
+    lines += ["", "[cosmic-ray.distributor]", 'name = "local"', ""]
+    (WORK / "config.toml").write_text("\n".join(lines))
+
+
+FILTER = r'''
+import json, re, sys
+import parso
+from cosmic_ray.work_db import use_db, WorkDB
+from cosmic_ray.work_item import WorkResult, WorkerOutcome
+targets, skipped_ops, limit = json.loads(sys.argv[2]), [re.compile(p) for p in json.loads(sys.argv[3])], int(sys.argv[4])
+trees = {f: parso.parse(open(f).read()) for f in targets}
+
+def in_signature(m):
+    node = trees[str(m.module_path)].get_leaf_for_position(tuple(m.start_pos))
+    while node is not None:
+        if node.type == "param":
+            return True
+        node = node.parent
+    return False
+
+kept = 0
+with use_db(sys.argv[1], WorkDB.Mode.open) as db:
+    for item in list(db.pending_work_items):
+        m = item.mutations[0]
+        funcs = targets[str(m.module_path)]
+        reason = None
+        if any(p.match(m.operator_name) for p in skipped_ops):
+            reason = "operator not used"
+        elif funcs is not None and (m.definition_name or "<module>") not in funcs:
+            reason = "outside the mutated functions"
+        elif m.operator_name == "core/NumberReplacer" and in_signature(m):
+            reason = "a default argument"
+        elif m.operator_name == "core/NumberReplacer" and m.occurrence % 2:
+            reason = "one offset per number"
+        elif limit and kept >= limit:
+            reason = "over --limit"
+        if reason:
+            db.set_result(item.job_id, WorkResult(output=reason, worker_outcome=WorkerOutcome.SKIPPED))
+        else:
+            kept += 1
+print(kept)
+'''
+
+REPORT = r'''
+import json, sys
+from cosmic_ray.work_db import use_db, WorkDB
+out = []
+with use_db(sys.argv[1], WorkDB.Mode.open) as db:
+    for item, result in db.completed_work_items:
+        if result.worker_outcome == "skipped":
+            continue
+        m = item.mutations[0]
+        out.append({"file": str(m.module_path), "line": m.start_pos[0], "function": m.definition_name,
+                    "operator": m.operator_name, "outcome": str(result.test_outcome.value if result.test_outcome else result.worker_outcome.value),
+                    "diff": "\n".join(l for l in (result.diff or "").splitlines() if l[:1] in "+-" and l[:3] not in ("+++", "---"))})
+print(json.dumps(out))
+'''
+
+
+def run(limit: int, out: Path):
+    if SOCKET.exists():
+        sys.exit(f"{SOCKET} exists: another mutation run is under way (or died; then delete the file)")
+    prepare()
+    env = dict(os.environ, PYTHONPATH=str(TREE), VAEBOOK_MUTATION_WORK=str(WORK), VAEBOOK_TEST_TRAINED=str(WORK / "trained"), PYTHONDONTWRITEBYTECODE="1",
+               KERAS_HOME=str(WORK / "keras"), MPLCONFIGDIR=str(WORK / "matplotlib"), VAEBOOK_DATA="bundled")
+    subprocess.run(["rm", "-rf", str(WORK / "trained")], check=True)
+    cr = str(VENV / "bin" / "cosmic-ray")
+    db = str(WORK / "session.sqlite")
+    Path(db).unlink(missing_ok=True)
+    sh(cr, "init", str(WORK / "config.toml"), db, cwd=TREE, env=env)
+    kept = subprocess.run([str(VENV / "bin" / "python"), "-c", FILTER, db, json.dumps(TARGETS, default=sorted),
+                           json.dumps(SKIPPED_OPERATORS), str(max(limit, 0))], cwd=TREE, check=True, capture_output=True,
+                          text=True).stdout
+    print(f"{kept.strip()} mutants to run", flush=True)
+    if limit < 0:
+        return
+    server = subprocess.Popen([sys.executable, "-m", "benchmarks.mutation", "--serve"], cwd=TREE, env=env)
+    start = time.perf_counter()
+    try:
+        while not SOCKET.exists():
+            if server.poll() is not None:
+                sys.exit("the fork server stopped before it listened; its error is above")
+            time.sleep(0.5)
+        baseline = subprocess.run([sys.executable, "-m", "benchmarks.mutation", "--client"], cwd=TREE, env=env)
+        if baseline.returncode != 0:
+            sys.exit(f"the unmutated tests fail (see {WORK / 'last-run.log'}); fix them first")
+        print(f"baseline passed in {time.perf_counter() - start:.0f} s", flush=True)
+        sh(cr, "exec", str(WORK / "config.toml"), db, cwd=TREE, env=env)
+    finally:
+        try:
+            ask("stop")
+        except OSError:
+            pass
+        server.wait(timeout=60)
+    seconds = time.perf_counter() - start
+    mutants = json.loads(subprocess.run([str(VENV / "bin" / "python"), "-c", REPORT, db], check=True,
+                                        capture_output=True, text=True).stdout)
+    summarize(mutants, seconds, limit, out, planned=int(kept))
+
+
+def summarize(mutants, seconds, limit, out, planned=None):
+    sys.path.insert(0, str(ROOT))
+    from benchmarks._common import RESULTS, machine, table_lines
+
+    rows = []
+    for f in TARGETS:
+        mine = [m for m in mutants if m["file"] == f]
+        killed = sum(m["outcome"] == "killed" for m in mine)
+        rows.append({"file": f, "mutants": len(mine), "killed": killed, "survived": len(mine) - killed,
+                     "kill_rate": round(killed / len(mine), 3) if mine else ""})
+    total = len(mutants)
+    killed = sum(m["outcome"] == "killed" for m in mutants)
+    rows.append({"file": "all", "mutants": total, "killed": killed, "survived": total - killed,
+                 "kill_rate": round(killed / total, 3) if total else ""})
+    survivors = [m for m in mutants if m["outcome"] != "killed"]
+    print("\n".join(table_lines(rows)))
+    for m in survivors:
+        print(f"SURVIVED {m['file']}:{m['line']} ({m['function']}) {m['operator']}\n{m['diff']}")
+    result = {"benchmark": "mutation", "smoke": bool(limit), "command": "python -m benchmarks.mutation",
+              "machine": machine(), "conditions": {
+                  "tool": COSMIC_RAY, "mutated": "; ".join(f"{f}: {'all' if v is None else ', '.join(sorted(v))}" for f, v in TARGETS.items()),
+                  "operators": "cosmic-ray core without " + ", ".join(SKIPPED_OPERATORS),
+                  "wall_time_s": round(seconds),
+                  "mutants_run": f"{total} of {planned if planned is not None else total} selected"},
+              "rows": rows, "survivors": survivors}
+    out = out or RESULTS / "mutation.json"
+    out.write_text(json.dumps(result, indent=2) + "\n")
+    print(f"wrote {out}")
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--limit", type=int, default=0, help="run only the first N mutants (0: all; -1: only count them)")
+    p.add_argument("--out", type=Path, default=None)
+    p.add_argument("--summarize", type=float, metavar="SECONDS", default=None,
+                   help="only summarize the session database as it is (e.g. of a run stopped early), with its wall time")
+    p.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
+    p.add_argument("--client", action="store_true", help=argparse.SUPPRESS)
+    args = p.parse_args()
+    if args.serve:
+        return serve()
+    if args.client:
+        return client()
+    if args.summarize is not None:
+        db = str(WORK / "session.sqlite")
+        mutants = json.loads(subprocess.run([str(VENV / "bin" / "python"), "-c", REPORT, db], check=True,
+                                            capture_output=True, text=True).stdout)
+        return summarize(mutants, args.summarize, 0, args.out, planned=PLANNED_IF_STOPPED)
+    run(args.limit, args.out)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,140 @@
+"""Plant each bug that a unit test is named for, run that test, and check that it fails.
+
+    python -m benchmarks.planted_bugs            # every plant (about 15 minutes on 2 CPUs)
+    python -m benchmarks.planted_bugs sign-flip  # the plants whose name contains the word
+
+A test that passes with its bug planted asserts less than its name says. Each plant replaces
+one exact piece of source text (so a plant that no longer applies is reported, not skipped),
+runs the named tests in a fresh interpreter, and puts the file back, also on Ctrl-C. The
+working tree must be clean of other changes to the planted files.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# (name, file, original text, planted text, tests that must fail)
+PLANTS = [
+    ("likelihood-ratio sign-flip", "vaebook/anomaly.py",
+     "score += elbo_per_example(reference", "score -= elbo_per_example(reference",
+     ["tests/test_anomaly.py::test_likelihood_ratio_is_reference_elbo_minus_model_elbo"]),
+    ("dynamic binarization ignored in training", "vaebook/model.py",
+     "if training and self.dynamic_binarization:", "if False and self.dynamic_binarization:",
+     ["tests/test_model.py::test_training_binarizes_dynamically_and_validation_runs_in_inference_mode"]),
+    ("test_step in training mode", "vaebook/model.py",
+     "reconstruction, kl = self.loss_terms(_first(data), training=False)",
+     "reconstruction, kl = self.loss_terms(_first(data), training=True)",
+     ["tests/test_model.py::test_training_binarizes_dynamically_and_validation_runs_in_inference_mode"]),
+    ("exclude_digit ignored", "vaebook/training.py",
+     "x = data.x_train if config.exclude_digit is None else data.x_train[data.y_train != config.exclude_digit]",
+     "x = data.x_train",
+     ["tests/test_cache.py::test_training_split_leaves_out_the_excluded_digit"]),
+    ("mean and log-variance swapped from the encoder", "vaebook/model.py",
+     "mean, log_var = self.encoder(x, training=training)\n        z = self.sampling",
+     "log_var, mean = self.encoder(x, training=training)\n        z = self.sampling",
+     ["tests/test_model.py::test_loss_terms_use_the_encoder_mean_and_log_variance_in_their_places"]),
+    ("mean and log-variance swapped in the KL", "vaebook/model.py",
+     "return -self.log_likelihood_of_output(x, logits), gaussian_kl(mean, log_var)",
+     "return -self.log_likelihood_of_output(x, logits), gaussian_kl(log_var, mean)",
+     ["tests/test_model.py::test_loss_terms_use_the_encoder_mean_and_log_variance_in_their_places"]),
+    ("mean and log-variance swapped in the sampling", "vaebook/model.py",
+     "z = self.sampling(mean, log_var)", "z = self.sampling(log_var, mean)",
+     ["tests/test_model.py::test_loss_terms_use_the_encoder_mean_and_log_variance_in_their_places"]),
+    ("beta (kl_weight) left out of the gradient, kept in the metrics", "vaebook/model.py",
+     "            loss = reconstruction + self.kl_weight * kl\n        grads = tape.gradient(loss,",
+     "            loss = reconstruction + self.kl_weight * kl\n        grads = tape.gradient(reconstruction + kl,",
+     ["tests/test_model.py::test_beta_weights_the_kl_term_in_the_gradient"]),
+    ("bernoulli log-likelihood returns 0", "vaebook/losses.py",
+     "    return _sum_all_but_batch(x * logits - ops.softplus(logits))",
+     "    return 0.0 * _sum_all_but_batch(x * logits - ops.softplus(logits))",
+     ["tests/test_losses.py::test_bernoulli_log_likelihood_is_finite_for_saturated_logits"]),
+    ("KL is a zeros stub", "vaebook/losses.py",
+     "    return 0.5 * ops.sum(ops.square(mean) + variance_term, axis=-1)",
+     "    return 0.0 * ops.sum(ops.square(mean) + variance_term, axis=-1)",
+     ["tests/test_losses.py::test_kl_is_never_negative", "tests/test_losses.py::test_kl_is_never_negative_near_the_prior",
+      "tests/test_losses.py::test_kl_near_the_prior_is_small_but_positive"]),
+    ("Gaussian log-density without log(2 pi)", "vaebook/losses.py",
+     "return -0.5 * ops.sum(LOG_2PI + log_var +", "return -0.5 * ops.sum(0.0 + log_var +",
+     ["tests/test_losses.py::test_gaussian_log_density_matches_scipy"]),
+    ("ROC AUC squared", "vaebook/anomaly.py",
+     "return float(roc_auc_score(is_anomaly, scores))", "return float(roc_auc_score(is_anomaly, scores) ** 2)",
+     ["tests/test_anomaly.py::test_noise_images_score_as_anomalies"]),
+    ("rate from a swapped KL", "vaebook/evaluate.py",
+     "kls.append(ops.convert_to_numpy(gaussian_kl(mean, log_var)))",
+     "kls.append(ops.convert_to_numpy(gaussian_kl(log_var, mean)))",
+     ["tests/test_anomaly.py::test_rate_distortion_is_the_split_elbo"]),
+    ("bundled arrays not cached", "vaebook/data.py",
+     "@functools.lru_cache(maxsize=None)\ndef _load_bundled():", "def _load_bundled():",
+     ["tests/test_data.py::test_loaded_arrays_are_cached_and_protected"]),
+    ("VAEBOOK_DATA ignored", "vaebook/data.py",
+     "os.environ.get(ENV_VAR) or \"bundled\"", "None or \"bundled\"",
+     ["tests/test_data.py::test_environment_variable_chooses_source"]),
+    ("estimators draw separate noise", "vaebook/estimators.py",
+     "return {\"score_function\": f * (z - mu) / sigma**2,",
+     "z = mu + sigma * np.random.default_rng(seed + 1).standard_normal(samples)\n"
+     "    return {\"score_function\": quadratic(z, target)[0] * (z - mu) / sigma**2,",
+     ["tests/test_history_estimators.py::test_estimators_share_the_noise_and_check_inputs"]),
+    ("foreign model not recognised", "vaebook/model.py",
+     "if not registered.startswith(f\"{PACKAGE}>\"):", "if False:",
+     ["tests/test_model.py::test_corrupt_or_foreign_model_file"]),
+    ("load_vae swallows every error", "vaebook/model.py",
+     "    model = keras.saving.load_model(path)\n",
+     "    try:\n        model = keras.saving.load_model(path)\n    except Exception as err:\n"
+     "        raise ValueError(f\"{path} is corrupt\") from err\n",
+     ["tests/test_model.py::test_load_vae_lets_errors_that_are_not_about_the_file_surface"]),
+    ("VAE called in training mode by default", "vaebook/model.py",
+     "def call(self, x, training=False):", "def call(self, x, training=True):",
+     ["tests/test_model.py::test_calls_and_estimators_run_encoder_and_decoder_in_inference_mode"]),
+    ("codes decoded in training mode", "vaebook/model.py",
+     "output = self.decoder(ops.reshape(z, (-1, self.latent_dim)), training=False)",
+     "output = self.decoder(ops.reshape(z, (-1, self.latent_dim)), training=True)",
+     ["tests/test_model.py::test_calls_and_estimators_run_encoder_and_decoder_in_inference_mode"]),
+    ("importance sampling encodes in training mode", "vaebook/evaluate.py",
+     "        mean, log_var = model.encoder(xb, training=False)\n        total = ops.full(",
+     "        mean, log_var = model.encoder(xb, training=True)\n        total = ops.full(",
+     ["tests/test_model.py::test_calls_and_estimators_run_encoder_and_decoder_in_inference_mode"]),
+    ("cache key ignores the training code", "vaebook/cache.py",
+     "        \"code\": training_code_fingerprint(),\n", "",
+     ["tests/test_cache.py::test_key_depends_on_the_training_code"]),
+]
+
+
+def run(plant) -> dict:
+    name, file, original, planted, tests = plant
+    path = ROOT / file
+    source = path.read_text()
+    if source.count(original) != 1:
+        return {"plant": name, "result": f"NOT APPLIED: the original text is not in {file} exactly once"}
+    start = time.perf_counter()
+    try:
+        path.write_text(source.replace(original, planted))
+        done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *tests],
+                              cwd=ROOT, capture_output=True, text=True)
+    finally:
+        path.write_text(source)
+    failed = [line.split()[1] for line in done.stdout.splitlines() if line.startswith(("FAILED", "ERROR"))]
+    passed = [t for t in tests if t not in failed]  # every named test must fail, not just one
+    verdict = "caught" if done.returncode == 1 and not passed else f"NOT CAUGHT by {passed} (pytest exit {done.returncode})"
+    return {"plant": name, "file": file, "result": verdict, "failing": failed, "seconds": round(time.perf_counter() - start)}
+
+
+def main(argv=None):
+    words = (argv if argv is not None else sys.argv[1:])
+    chosen = [p for p in PLANTS if not words or any(w in p[0] for w in words)]
+    results = []
+    for plant in chosen:
+        results.append(run(plant))
+        r = results[-1]
+        print(f"{r['result']:<12} {r['plant']} -> {', '.join(t.split('::')[-1] for t in r.get('failing', []))} ({r.get('seconds', 0)} s)", flush=True)
+    missed = [r for r in results if r["result"] != "caught"]
+    print(f"{len(results) - len(missed)} of {len(results)} plants caught")
+    return 1 if missed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
