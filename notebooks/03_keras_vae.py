@@ -296,12 +296,12 @@ for name, shipped_name in (("with warm-up", "main"), ("without warm-up", "main_n
 #
 # `vaebook.training.train` is the recipe in one call. For the shipped model it ran until early
 # stopping; here, to keep this notebook within about a minute on one CPU, we give it at most
-# 6 epochs (a choice made for speed) and a 3-epoch warm-up, and it prints one line per epoch.
+# 3 epochs (a choice made for speed) and a 2-epoch warm-up, and it prints one line per epoch.
 # The last digits of the losses depend on how many CPUs share the arithmetic, so your numbers
 # may differ a little from the ones on this page.
 
 # %% nbval_reason="live training: the last digits of the losses differ between one and two CPUs" tags=["nbval-ignore-output"]
-config = dataclasses.replace(main_vae(data), epochs=6, warmup_epochs=3)
+config = dataclasses.replace(main_vae(data), epochs=3, warmup_epochs=2)
 my_vae, history = train(config, data)
 
 # %% [markdown]

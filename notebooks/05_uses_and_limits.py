@@ -295,12 +295,12 @@ config = pretrained.config("likelihood_50d")
 
 # %% [markdown]
 # With k = 5000 samples per image, the estimate is expensive, so this notebook evaluates the
-# first 100 test digits (all ten classes appear among them); `python -m benchmarks.likelihood` runs
+# first 25 test digits (all ten classes appear among them); `python -m benchmarks.likelihood` runs
 # the whole test set. The estimate grows with k towards log p(x), starting from the ELBO
 # at k = 1:
 
 # %%
-x_eval = binary.x_test[:100]
+x_eval = binary.x_test[:25]
 ks = (1, 10, 100, 5000)
 estimates = {k: importance_log_likelihood(model_50d, x_eval, k=k, seed=0).mean() for k in ks}
 elbo = elbo_per_example(model_50d, x_eval, samples=100).mean()
@@ -320,7 +320,7 @@ print("  dynamic binarization, the same network, k = 5000, 3,280 training epochs
 # %% [markdown]
 # The two numbers are **not** measured under the same conditions, and the gap is expected.
 # Burda et al. trained on 60,000 digits for 3,280 epochs; with the bundled data this model saw
-# 3,600 digits until early stopping ended its training, and 100 test digits are a noisy
+# 3,600 digits until early stopping ended its training, and 25 test digits are a noisy
 # sample. What the comparison does show is the method: the estimate sits above the ELBO, as it
 # must. Their difference estimates how far q(z|x) is from the true posterior: log p(x) - ELBO
 # is the average KL(q(z|x) || p(z|x)) (notebook 02), and since the k = 5000 estimate is itself

