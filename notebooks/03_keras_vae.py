@@ -25,11 +25,11 @@
 # - what `beta` weighs, and how seeds and a `SeedGenerator` make training repeatable;
 # - why the Keras 2 recipe (`add_loss` on symbolic tensors, no `call()`) fails on Keras 3,
 #   and what replaces it;
-# - what posterior collapse is, and how a KL warm-up prevents it;
+# - what posterior collapse is, and how a KL warm-up (with enough gradient steps) prevents it;
 # - what the loss numbers are: estimates of the negative ELBO, a bound, never a log-likelihood.
 #
 # **What you'll need:** the ELBO from notebook 02 (a reconstruction term minus a KL term), and
-# about a minute of CPU: the live training run below takes about half a minute on one CPU.
+# about a minute of CPU: the live training run below takes about 20 seconds on one CPU.
 
 # %%
 import dataclasses
