@@ -37,7 +37,7 @@ import numpy as np
 
 from vaebook import pretrained
 from vaebook.data import load_mnist
-from vaebook.evaluate import code_knn_accuracy, digit_reader
+from vaebook.evaluate import code_knn_accuracy, digit_reader, sample_digit_shares
 from vaebook.latent import grid_axes, interpolate, prior_samples, quantile_grid, quantile_values
 from vaebook.plotting import plot_latent_path, scatter_latent, show_images, show_manifold
 from vaebook.widgets import LatentExplorer
@@ -206,8 +206,7 @@ print(f"read as: {read(samples)}")
 # each digit is about a tenth? Read 2,000 samples and count:
 
 # %%
-many = vae.decode(prior_samples(2000, latent_dim=2, seed=1))
-shares = np.bincount(read(many), minlength=10) / 2000
+shares = sample_digit_shares(vae, read, samples=2000, seed=1)
 print("share of 2,000 samples read as each digit: " + ", ".join(f"{d}: {share:.0%}" for d, share in enumerate(shares)))
 
 # %% [markdown]

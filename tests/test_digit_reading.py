@@ -31,3 +31,27 @@ def test_elbo_with_error_is_the_mean_of_independent_estimates_and_their_standard
     assert stderr == pytest.approx(np.std(estimates, ddof=1) / 2) and stderr > 0
     with pytest.raises(ValueError, match="batches must be a whole number >= 2"):
         dataset_elbo_with_error(vae, x, batches=1)
+
+
+def test_sample_digit_shares_reads_the_decoded_prior_samples():
+    from vaebook.evaluate import sample_digit_shares
+    from vaebook.latent import prior_samples
+
+    class SignDecoder:  # "decodes" z to an image whose first pixel is z[0]
+        latent_dim = 2
+
+        def decode(self, z):
+            images = np.zeros((len(z), 28, 28, 1), np.float32)
+            images[:, 0, 0, 0] = z[:, 0]
+            return images
+
+    def read(images):  # reads a 3 where z[0] > 0.5, a 7 elsewhere
+        return np.where(images[:, 0, 0, 0] > 0.5, 3, 7)
+
+    for samples, seed in ((300, 0), (1000, 5)):
+        z = prior_samples(samples, latent_dim=2, seed=seed)
+        shares = sample_digit_shares(SignDecoder(), read, samples=samples, seed=seed)
+        assert shares.shape == (10,) and shares.sum() == pytest.approx(1.0)
+        assert shares[3] == pytest.approx(np.mean(z[:, 0] > 0.5)) and shares[7] == pytest.approx(np.mean(z[:, 0] <= 0.5))
+    with pytest.raises(ValueError, match="samples must be a whole number >= 1"):
+        sample_digit_shares(SignDecoder(), read, samples=0)

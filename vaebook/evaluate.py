@@ -27,6 +27,7 @@ from keras import ops
 
 from vaebook.checks import whole_number
 from vaebook.data import check_images
+from vaebook.latent import prior_samples
 from vaebook.losses import gaussian_kl, gaussian_log_density, reparameterize
 
 
@@ -172,3 +173,13 @@ def digit_reader(images, labels, k: int = 5):
         return knn.predict(x.reshape(len(x), -1))
 
     return read
+
+
+def sample_digit_shares(vae, read, samples: int = 2000, seed: int = 0) -> np.ndarray:
+    """Share of ``samples`` prior samples, z ~ N(0, I) (``prior_samples(samples, vae.latent_dim, seed)``)
+    decoded by ``vae``, that the digit reader ``read`` (:func:`digit_reader`) reads as each digit:
+    shape (10,), summing to 1.
+    """
+    whole_number("samples", samples, 1)
+    decoded = vae.decode(prior_samples(samples, vae.latent_dim, seed=seed))
+    return np.bincount(read(decoded), minlength=10) / samples

@@ -30,6 +30,7 @@ from scipy.special import logsumexp
 
 from vaebook.anomaly import roc_auc
 from vaebook.estimators import score_function_terms
+from vaebook.evaluate import sample_digit_shares
 from vaebook.latent import interpolate, prior_radius, prior_samples, quantile_values
 from vaebook.latent import share_within as _share_within
 from vaebook.losses import bernoulli_log_likelihood, gaussian_kl
@@ -133,8 +134,7 @@ def prior_quantiles(n: int, eps: float) -> np.ndarray:
 def share_read_as(vae, read, digit: int = 0, samples: int = 200, seed: int = 0) -> float:
     """Share of ``samples`` prior samples, ``prior_samples(samples, latent_dim, seed)`` decoded by
     ``vae``, that the digit reader ``read`` reads as ``digit``."""
-    decoded = vae.decode(prior_samples(samples, vae.latent_dim, seed=seed))
-    return float(np.mean(read(decoded) == digit))
+    return float(sample_digit_shares(vae, read, samples, seed)[digit])
 
 
 # --- notebook 05 ------------------------------------------------------------------------------
