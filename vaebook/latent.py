@@ -90,13 +90,17 @@ def prior_radius(mass: float = 0.95, latent_dim: int = 2) -> float:
     return float(np.sqrt(chi2.ppf(mass, df=latent_dim)))
 
 
-def share_within(codes, radius: float) -> float:
-    """Share of codes (N, latent_dim) whose distance from the origin, ||z||_2, is at most ``radius``."""
+def _code_cloud(codes) -> np.ndarray:
+    """``codes`` as a float32 array (N, latent_dim) of finite codes, or ``ValueError``."""
     codes = np.asarray(codes, np.float32)
     if codes.ndim != 2:
         raise ValueError(f"codes have shape {codes.shape}; pass codes of shape (N, latent_dim).")
-    check_latent_codes(codes, codes.shape[1])
-    return float(np.mean(np.linalg.norm(codes, axis=1) <= radius))
+    return check_latent_codes(codes, codes.shape[1])
+
+
+def share_within(codes, radius: float) -> float:
+    """Share of codes (N, latent_dim) whose distance from the origin, ||z||_2, is at most ``radius``."""
+    return float(np.mean(np.linalg.norm(_code_cloud(codes), axis=1) <= radius))
 
 
 def share_in_prior_region(codes, mass: float = 0.95) -> float:
@@ -105,7 +109,5 @@ def share_in_prior_region(codes, mass: float = 0.95) -> float:
     For codes distributed like the prior this is about ``mass``; for codes on another scale it
     says how much of the code cloud a sample from the prior can reach.
     """
-    codes = np.asarray(codes, np.float32)
-    if codes.ndim != 2:
-        raise ValueError(f"codes have shape {codes.shape}; pass codes of shape (N, latent_dim).")
+    codes = _code_cloud(codes)
     return share_within(codes, prior_radius(mass, codes.shape[1]))
