@@ -27,7 +27,7 @@ import numpy as np
 from keras import ops
 
 from vaebook import solutions
-from vaebook.estimators import score_function_terms
+from vaebook.estimators import quadratic, score_function_terms
 from vaebook.latent import prior_radius
 
 RIGHT, NOT_DONE, WRONG, RAISED = "right", "not done", "wrong", "raised"
@@ -248,11 +248,6 @@ def _latent_inputs(rng, shape):
     return rng.normal(0.0, 1.5, shape), rng.uniform(-3.0, 2.0, shape)
 
 
-def _kl_terms(mean, log_var):
-    """The KL of each latent dimension on its own, shape (N, d): the terms the full KL sums."""
-    return np.stack([solutions.kl_to_prior(mean[:, [j]], log_var[:, [j]]) for j in range(mean.shape[1])], axis=1)
-
-
 def check_kl_to_prior(kl_to_prior) -> Result:
     """Exercise 02 (code): ``kl_to_prior(mean, log_var)``, KL(N(mean, diag(exp(log_var))) || N(0, I)) per example,
     -1/2 sum_j (1 + log_var_j - mean_j^2 - exp(log_var_j)), shape (N,)."""
@@ -277,9 +272,9 @@ def check_kl_to_prior(kl_to_prior) -> Result:
         _Mistake(lambda m, lv, e: e + 0.25 * np.sum(lv, axis=-1), "the log term: use log_var = log sigma^2 as it is, not log sigma = log_var / 2"),
         _Mistake(lambda m, lv, e: np.sum(e), "one KL per example, shape (N,): sum over the latent axis only (axis=-1), not over the batch too"),
         _Mistake(lambda m, lv, e: np.mean(e), "one KL per example, shape (N,): sum over axis=-1 and don't average over the batch"),
-        _Mistake(lambda m, lv, e: _kl_terms(m, lv),
+        _Mistake(lambda m, lv, e: solutions.kl_terms(m, lv),
                  "your function returns one value per latent dimension, shape (N, latent_dim): sum them over axis=-1"),
-        _Mistake(lambda m, lv, e: _kl_terms(m, lv).sum(axis=0), "summed over the batch axis: sum over axis=-1, the latent dimensions"),
+        _Mistake(lambda m, lv, e: solutions.kl_terms(m, lv).sum(axis=0), "summed over the batch axis: sum over axis=-1, the latent dimensions"),
     ]
     return _check_function("kl_to_prior", kl_to_prior, solutions.kl_to_prior, cases, mistakes)
 
@@ -305,10 +300,8 @@ def check_reparameterize(reparameterize) -> Result:
 
 
 def _quadratic(target):
-    def f(z):
-        return -0.5 * (z - target) ** 2
-
-    return f
+    """f(z) = -(z - target)^2 / 2 (:func:`vaebook.estimators.quadratic` without its derivative)."""
+    return lambda z: quadratic(z, target)[0]
 
 
 def check_score_function_gradient(score_function_gradient) -> Result:

@@ -109,8 +109,13 @@ def kl_per_dimension(model, x) -> np.ndarray:
 
     The KL of a diagonal Gaussian is a sum over dimensions, so these add up to the total KL.
     """
-    mean, log_var = model.encode(x)
-    return np.array([kl_to_prior(mean[:, [j]], log_var[:, [j]]).mean() for j in range(mean.shape[1])])
+    return kl_terms(*model.encode(x)).mean(axis=0)
+
+
+def kl_terms(mean, log_var) -> np.ndarray:
+    """The KL of each latent dimension on its own, KL(N(mean_j, exp(log_var_j)) || N(0, 1)), shape (N, d):
+    the terms that :func:`kl_to_prior` sums."""
+    return np.stack([kl_to_prior(mean[:, [j]], log_var[:, [j]]) for j in range(mean.shape[1])], axis=1)
 
 
 def largest_dimension_kl(model, x) -> float:
