@@ -55,7 +55,8 @@ TARGETS = {
                             "dataset_elbo", "dataset_elbo_with_error", "importance_log_likelihood"},
     "vaebook/anomaly.py": None,
     "vaebook/model.py": {"Sampling", "call", "log_likelihood_of_output", "log_likelihood_of_codes", "binarize_batch",
-                         "loss_terms", "_update_metrics", "train_step", "test_step"},
+                         "_expect_labels", "with_labels", "loss_terms", "_update_metrics", "_split_batch", "train_step",
+                         "test_step"},
     "vaebook/training.py": {"training_split"},
     "vaebook/cache.py": {"files_fingerprint", "training_code_fingerprint", "cache_key"},
 }

@@ -62,7 +62,8 @@ def test_exclude_digit_trains_without_it(small, tmp_path):
 def test_training_split_leaves_out_the_excluded_digit(small):
     from vaebook.training import training_split
 
-    x_fit, x_val = training_split(dataclasses.replace(CONFIG, exclude_digit=3), small)
+    (x_fit, y_fit), (x_val, y_val) = training_split(dataclasses.replace(CONFIG, exclude_digit=3), small)
+    assert 3 not in set(y_fit) | set(y_val)
     kept = small.x_train[small.y_train != 3]
     assert len(x_fit) + len(x_val) == len(kept) < len(small.x_train)
     threes = {img.tobytes() for img in small.x_train[small.y_train == 3]}

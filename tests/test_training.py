@@ -51,15 +51,17 @@ def test_compiled_step_reads_the_weight_and_validation_uses_beta(mnist):
 
 def test_validation_comes_from_the_training_images(mnist):
     config = TrainConfig(arch="mlp", warmup_epochs=0)
-    x_fit, x_val = training_split(config, mnist)
+    (x_fit, y_fit), (x_val, y_val) = training_split(config, mnist)
     assert len(x_val) == 400 and len(x_fit) == 3600
     np.testing.assert_array_equal(np.concatenate([x_fit, x_val]), mnist.x_train)
+    np.testing.assert_array_equal(np.concatenate([y_fit, y_val]), mnist.y_train)  # each image keeps its label
     no_threes = dataclasses.replace(config, exclude_digit=3)
-    x_fit3, x_val3 = training_split(no_threes, mnist)
+    (x_fit3, y_fit3), (x_val3, y_val3) = training_split(no_threes, mnist)
     assert len(x_fit3) + len(x_val3) == int((mnist.y_train != 3).sum())
+    np.testing.assert_array_equal(np.concatenate([y_fit3, y_val3]), mnist.y_train[mnist.y_train != 3])
     binary = dataclasses.replace(mnist, binarization="dynamic")
-    assert set(np.unique(training_split(config, binary)[1])) == {0.0, 1.0}
-    noisy = training_split(dataclasses.replace(config, perturb=0.2), mnist)[0]
+    assert set(np.unique(training_split(config, binary)[1][0])) == {0.0, 1.0}
+    noisy = training_split(dataclasses.replace(config, perturb=0.2), mnist)[0][0]
     assert 0.15 < np.mean(noisy != x_fit) < 0.25
 
 

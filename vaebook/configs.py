@@ -28,6 +28,13 @@ def main_vae(data: MNIST) -> TrainConfig:
     return TrainConfig(arch="conv", latent_dim=2, beta=1.0, batch_size=32, epochs=100 if data.source == "bundled" else 30)
 
 
+def conditional_vae(data: MNIST) -> TrainConfig:
+    """Notebook 06's conditional VAE: :func:`main_vae` with the digit label as a second input of
+    encoder and decoder (q(z|x, y), p(x|z, y)); the same architecture otherwise, and the same recipe.
+    """
+    return dataclasses.replace(main_vae(data), conditional=True)
+
+
 BETAS = (0.25, 1.0, 4.0, 16.0)
 """The beta values of notebook 05's rate-distortion sweep."""
 
@@ -80,6 +87,7 @@ SERIES = {
     "without_7": (without_digit, "none"),
     "background_without_7": (background, "none"),
     "likelihood_50d": (likelihood_vae, "dynamic"),
+    "cvae": (conditional_vae, "none"),
 }
 """Every model the notebooks use: name -> (configuration for the data, the binarization it needs)."""
 

@@ -206,3 +206,25 @@ def check_images(x, name: str = "images") -> np.ndarray:
         hint = " They look like 0-255 pixels: divide by 255." if hi > 1.0 and hi <= 255.0 and lo >= 0 else ""
         raise ValueError(f"{name} have values in [{lo:g}, {hi:g}]; expected values in [0, 1].{hint}")
     return arr
+
+
+def check_labels(labels, n: int, num_classes: int = 10, name: str = "labels") -> np.ndarray:
+    """Validate ``n`` class labels: whole numbers 0 .. num_classes - 1, shape (n,). Returns them as int64.
+
+    A single label (a scalar) is refused unless n == 1; to give every image the same digit d,
+    pass ``np.full(n, d)``.
+    """
+    arr = np.asarray(labels)
+    if arr.ndim == 0:
+        arr = arr[None]
+    if arr.ndim == 2 and arr.shape[1] == num_classes and num_classes > 1 and np.isin(arr, (0, 1)).all():
+        raise ValueError(f"{name} look one-hot encoded (shape {arr.shape}); pass the digits themselves, "
+                         f"e.g. labels.argmax(axis=1).")
+    if arr.shape != (n,):
+        raise ValueError(f"{name} have shape {arr.shape}; expected ({n},), one label per image or code. "
+                         f"For the same digit d everywhere, pass np.full({n}, d).")
+    if not (np.issubdtype(arr.dtype, np.integer) or (np.issubdtype(arr.dtype, np.floating) and np.all(arr == np.round(arr)))):
+        raise ValueError(f"{name} must be whole numbers (digits 0-{num_classes - 1}), got dtype {arr.dtype}.")
+    if arr.min() < 0 or arr.max() >= num_classes:
+        raise ValueError(f"{name} must be digits from 0 to {num_classes - 1}, got values from {arr.min()} to {arr.max()}.")
+    return arr.astype(np.int64)

@@ -2,7 +2,8 @@
 
 Both functions take any model with ``encoder(x) -> (mean, log_var)`` and
 ``log_likelihood_of_codes(x, z)``, such as :class:`vaebook.model.VAE` and
-:class:`vaebook.linear_gaussian.LinearGaussianVAE`.
+:class:`vaebook.linear_gaussian.LinearGaussianVAE`. For a conditional VAE pass ``labels``: the
+bound is then on log p(x|y), with q(z|x, y) and p(x|z, y).
 
 ELBO (one z per example):
 
@@ -26,14 +27,26 @@ import keras
 from keras import ops
 
 from vaebook.checks import whole_number
-from vaebook.data import check_images
+from vaebook.data import check_images, check_labels
 from vaebook.latent import prior_samples
 from vaebook.losses import gaussian_kl, gaussian_log_density, reparameterize
 
 
-def _batches(x, batch_size):
+def _batches(model, x, labels, batch_size):
+    """(images, keyword arguments with their labels, encoder means, encoder log-variances) per batch.
+
+    Without labels the keyword arguments are empty; with them (a conditional VAE) they are
+    ``{"labels": ...}``, and the encoder is q(z|x, y).
+    """
+    if labels is not None:
+        labels = check_labels(labels, len(x), model.num_classes)
     for start in range(0, len(x), batch_size):
-        yield x[start : start + batch_size]
+        xb = x[start : start + batch_size]
+        given = {} if labels is None else {"labels": labels[start : start + batch_size]}
+        # A VAE's with_labels says clearly when labels are missing (a conditional VAE) or not wanted.
+        inputs = model.with_labels(xb, given.get("labels")) if hasattr(model, "with_labels") else xb
+        mean, log_var = model.encoder(inputs, training=False)
+        yield xb, given, mean, log_var
 
 
 def _posterior_chunks(mean, log_var, n: int, max_decoded: int, gen):
@@ -47,13 +60,14 @@ def _posterior_chunks(mean, log_var, n: int, max_decoded: int, gen):
         yield reparameterize(mean[None], log_var[None], eps)
 
 
-def elbo_terms(model, x, samples: int = 1, batch_size: int = 500, seed: int = 0, max_decoded: int = 10000):
+def elbo_terms(model, x, samples: int = 1, batch_size: int = 500, seed: int = 0, max_decoded: int = 10000, labels=None):
     """The two terms of each image's ELBO, in nats, as NumPy arrays of shape (N,).
 
     Returns (log_lik, kl): log_lik = E_q[log p(x|z)], averaged over ``samples`` draws of
     z ~ q(z|x), summed over pixels; kl = KL(q(z|x) || p(z)) in closed form, summed over latent
     dimensions. ELBO = log_lik - kl. In rate-distortion terms, -log_lik is the distortion D and
     kl the rate R. Samples are decoded in chunks of at most ``max_decoded``, so memory stays bounded.
+    With ``labels`` (a conditional VAE) both terms are given the labels: ELBO(x|y).
     """
     x = check_images(x)
     whole_number("samples", samples, 1)
@@ -61,19 +75,18 @@ def elbo_terms(model, x, samples: int = 1, batch_size: int = 500, seed: int = 0,
     whole_number("max_decoded", max_decoded, 1)
     gen = keras.random.SeedGenerator(seed)
     log_liks, kls = [], []
-    for xb in _batches(x, batch_size):
-        mean, log_var = model.encoder(xb, training=False)
+    for xb, given, mean, log_var in _batches(model, x, labels, batch_size):
         total = 0.0
         for z in _posterior_chunks(mean, log_var, samples, max_decoded, gen):
-            total = total + ops.sum(model.log_likelihood_of_codes(xb, z), axis=0)
+            total = total + ops.sum(model.log_likelihood_of_codes(xb, z, **given), axis=0)
         log_liks.append(ops.convert_to_numpy(total / samples))
         kls.append(ops.convert_to_numpy(gaussian_kl(mean, log_var)))
     return np.concatenate(log_liks).astype(np.float64), np.concatenate(kls).astype(np.float64)
 
 
-def elbo_per_example(model, x, samples: int = 1, batch_size: int = 500, seed: int = 0) -> np.ndarray:
-    """ELBO of each image in nats, averaged over ``samples`` draws of z ~ q(z|x) (beta = 1)."""
-    log_lik, kl = elbo_terms(model, x, samples, batch_size, seed)
+def elbo_per_example(model, x, samples: int = 1, batch_size: int = 500, seed: int = 0, labels=None) -> np.ndarray:
+    """ELBO of each image in nats, averaged over ``samples`` draws of z ~ q(z|x) (beta = 1); ELBO(x|y) given ``labels``."""
+    log_lik, kl = elbo_terms(model, x, samples, batch_size, seed, labels=labels)
     return log_lik - kl
 
 
@@ -86,9 +99,9 @@ def rate_distortion(model, x, samples: int = 1, batch_size: int = 500, seed: int
     return {"rate": float(kl.mean()), "distortion": float(-log_lik.mean())}
 
 
-def dataset_elbo(model, x, samples: int = 1, batch_size: int = 500, seed: int = 0) -> float:
-    """Mean ELBO over a dataset, in nats per example."""
-    return float(np.mean(elbo_per_example(model, x, samples, batch_size, seed)))
+def dataset_elbo(model, x, samples: int = 1, batch_size: int = 500, seed: int = 0, labels=None) -> float:
+    """Mean ELBO over a dataset, in nats per example (of log p(x|y) given ``labels``)."""
+    return float(np.mean(elbo_per_example(model, x, samples, batch_size, seed, labels=labels)))
 
 
 def dataset_elbo_with_error(model, x, batches: int = 10, samples: int = 20) -> tuple:
@@ -117,26 +130,25 @@ def uncertain_pixel_fraction(images, low: float = 0.1, high: float = 0.9) -> flo
 
 
 def importance_log_likelihood(
-    model, x, k: int = 5000, batch_size: int = 100, max_decoded: int = 10000, seed: int = 0
+    model, x, k: int = 5000, batch_size: int = 100, max_decoded: int = 10000, seed: int = 0, labels=None
 ) -> np.ndarray:
     """Importance-sampled log p(x) of each image, in nats, with k samples from q(z|x).
 
     Samples are drawn and decoded in chunks of at most ``max_decoded`` codes; a running
     logsumexp combines the chunks, so memory does not grow with k. The default of 10,000 decodes
     per chunk keeps the peak at a few hundred MB (each decode holds 784 logits and their
-    log-likelihood terms).
+    log-likelihood terms). With ``labels`` (a conditional VAE) it estimates log p(x|y).
     """
     x = check_images(x)
     for name, value in (("k", k), ("batch_size", batch_size), ("max_decoded", max_decoded)):
         whole_number(name, value, 1)
     gen = keras.random.SeedGenerator(seed)
     out = []
-    for xb in _batches(x, batch_size):
-        mean, log_var = model.encoder(xb, training=False)
+    for xb, given, mean, log_var in _batches(model, x, labels, batch_size):
         total = ops.full((len(xb),), -np.inf)
         for z in _posterior_chunks(mean, log_var, k, max_decoded, gen):
             log_w = (
-                model.log_likelihood_of_codes(xb, z)
+                model.log_likelihood_of_codes(xb, z, **given)
                 + gaussian_log_density(z, 0.0, 0.0)
                 - gaussian_log_density(z, mean[None], log_var[None])
             )

@@ -37,7 +37,8 @@ class TrainConfig:
     ``patience`` is how many epochs without a better validation loss end training.
     ``exclude_digit`` trains on every digit but that one (for anomaly detection); ``perturb``
     replaces that share of the pixels by noise (a likelihood ratio's background model);
-    ``hidden``/``activation`` apply to the ``mlp`` architecture.
+    ``hidden``/``activation`` apply to the ``mlp`` architecture. ``conditional`` builds a
+    conditional VAE, q(z|x, y) and p(x|z, y), trained on the images with their digit labels.
     """
 
     arch: str = "conv"
@@ -53,6 +54,7 @@ class TrainConfig:
     perturb: float = 0.0
     hidden: tuple = (256,)
     activation: str = "relu"
+    conditional: bool = False
 
     def __post_init__(self):
         check_latent_dim(self.latent_dim)
@@ -69,23 +71,26 @@ class TrainConfig:
     def describe(self) -> str:
         without = f", without digit {self.exclude_digit}" if self.exclude_digit is not None else ""
         noise = f", {self.perturb:.0%} of pixels perturbed" if self.perturb else ""
-        return f"{self.arch} VAE, latent_dim={self.latent_dim}, beta={self.beta:g}{without}{noise}"
+        kind = "conditional VAE" if self.conditional else "VAE"
+        return f"{self.arch} {kind}, latent_dim={self.latent_dim}, beta={self.beta:g}{without}{noise}"
 
 
 def training_split(config: TrainConfig, data: MNIST):
-    """(fit, validation) images: the training images (without ``exclude_digit``), the last 10% held out.
+    """((x_fit, y_fit), (x_val, y_val)): the training images and their labels (without ``exclude_digit``),
+    the last 10% held out for validation.
 
     With dynamic binarization the validation images are binarized once (seed 2), like the test
     images; with ``perturb`` all of them are perturbed once (seed 3).
     """
-    x = data.x_train if config.exclude_digit is None else data.x_train[data.y_train != config.exclude_digit]
+    keep = slice(None) if config.exclude_digit is None else data.y_train != config.exclude_digit
+    x, y = data.x_train[keep], data.y_train[keep]
     if config.perturb:
         x = perturb(x, config.perturb, seed=3)
     n_val = int(round(len(x) * VALIDATION_FRACTION))
     x_fit, x_val = x[:-n_val], x[-n_val:]
     if data.binarization == "dynamic":
         x_val = binarize(x_val, seed=2)
-    return x_fit, x_val
+    return (x_fit, y[:-n_val]), (x_val, y[-n_val:])
 
 
 def build_from_config(config: TrainConfig, data: MNIST):
@@ -98,6 +103,7 @@ def build_from_config(config: TrainConfig, data: MNIST):
         seed=config.seed,
         dynamic_binarization=data.binarization == "dynamic",
         learning_rate=config.learning_rate,
+        num_classes=10 if config.conditional else 0,
         **arch_kwargs,
     )
 
@@ -132,14 +138,17 @@ def train(config: TrainConfig, data: MNIST, verbose: int = 1, callbacks=()):
     their ``val_`` twins; the training ``loss`` uses the warm-up's KL weight, the validation
     loss beta), ``kl_weight`` per epoch, ``best_epoch`` (1-based, the weights kept) and ``seconds``.
     """
-    x_fit, x_val = training_split(config, data)
+    (x_fit, y_fit), (x_val, y_val) = training_split(config, data)
+    if not config.conditional:  # a VAE trains on the images alone
+        y_fit, y_val = None, None
     vae = build_from_config(config, data)
     recipe = recipe_callbacks(config)
     if verbose == 1:
         callbacks, verbose = [*callbacks, EpochLog()], 0
     start = time.perf_counter()
     fit = vae.fit(
-        x_fit, epochs=config.epochs, batch_size=config.batch_size, validation_data=x_val, callbacks=recipe + list(callbacks),
+        x_fit, y_fit, epochs=config.epochs, batch_size=config.batch_size,
+        validation_data=x_val if y_val is None else (x_val, y_val), callbacks=recipe + list(callbacks),
         verbose=verbose,
     )
     history = {name: [float(v) for v in values] for name, values in fit.history.items()}
