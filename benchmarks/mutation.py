@@ -66,7 +66,8 @@ TESTS = {
                           "tests/test_model.py::test_sampling_draws_from_q_and_passes_gradients",
                           "tests/test_model.py::test_loss_terms_use_the_encoder_mean_and_log_variance_in_their_places",
                           "tests/test_evaluate.py", "tests/test_anomaly.py"],
-    "vaebook/evaluate.py": ["tests/test_evaluate.py", "tests/test_anomaly.py", "tests/test_digit_reading.py"],
+    "vaebook/evaluate.py": ["tests/test_evaluate.py", "tests/test_anomaly.py", "tests/test_digit_reading.py",
+                            "tests/test_conditional.py"],
     "vaebook/anomaly.py": ["tests/test_anomaly.py"],
     # The loss-path tests first; test_model.py's two run-against-run comparisons (same seed,
     # steps_per_execution) are left out: a mutant changes both runs alike, and they train most.
@@ -75,8 +76,9 @@ TESTS = {
         "loss_terms_use_the_encoder_mean_and_log_variance_in_their_places", "reported_validation_loss_is_reconstruction_plus_beta_kl",
         "sampling_draws_from_q_and_passes_gradients", "sampling_seed_is_reproducible_and_serializable",
         "call_gives_logits_and_decode_gives_probabilities", "dynamic_binarization_resamples_each_batch",
-        "keras_file_round_trip_gives_identical_outputs")] + ["tests/test_evaluate.py", "tests/test_training.py"],
-    "vaebook/training.py": ["tests/test_cache.py", "tests/test_training.py"],
+        "keras_file_round_trip_gives_identical_outputs")] + ["tests/test_evaluate.py", "tests/test_training.py",
+                                                             "tests/test_conditional.py"],
+    "vaebook/training.py": ["tests/test_cache.py", "tests/test_training.py", "tests/test_conditional.py"],
     "vaebook/cache.py": ["tests/test_cache.py"],
 }
 # Operators left out, to keep the run near 30 minutes with the mutants a real slip would make:
