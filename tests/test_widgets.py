@@ -184,3 +184,40 @@ def test_one_dimensional_latent_space_is_refused(mnist):
     vae1 = build_vae("mlp", latent_dim=1, seed=0, hidden=(16,))
     with pytest.raises(ValueError, match="latent_dim >= 2"):
         LatentExplorer(vae1, np.zeros((3, 1)), np.zeros(3))
+
+
+@pytest.fixture(scope="module")
+def conditional_explorer(mnist):
+    cvae = build_vae("mlp", latent_dim=2, seed=0, num_classes=10, hidden=(32,))
+    means, _ = cvae.encode(mnist.x_test[:100], labels=mnist.y_test[:100])
+    return LatentExplorer(cvae, means, mnist.y_test[:100], digit=3)
+
+
+def test_a_conditional_vae_gets_a_digit_chooser_that_sets_the_decoder_label(conditional_explorer):
+    explorer = conditional_explorer
+    assert CSS["digit_chooser"] in explorer.digit_chooser._dom_classes
+    assert explorer.digit_chooser in explorer.widget.children[0].children
+    assert explorer.label == 3 and explorer.digit_chooser.value == 3
+    explorer.set_point([0.5, -0.5])
+    for digit in (3, 7, 0):
+        explorer.digit_chooser.value = digit  # as a reader's click does
+        expected = explorer.vae.decode(np.array([[0.5, -0.5]]), labels=[digit])[0]
+        np.testing.assert_array_equal(decode_png(explorer.digit.value)[::6, ::6], probabilities_to_pixels(expected))
+    map_before = explorer.latent_map.value
+    explorer.set_label(8)  # the label changes the digit, not the code: the marker stays
+    assert explorer.label == 8 and explorer.latent_map.value == map_before
+    text = explorer._repr_mimebundle_()["text/plain"]
+    assert text == "LatentExplorer(latent_dim=2, sliders=2, digit y=8 of 10, map=z0 vs z1, 100 encoded points)"
+
+
+def test_the_digit_chooser_is_only_for_conditional_vaes(explorer, explorer_inputs, conditional_explorer):
+    assert explorer.digit_chooser is None and explorer.label is None
+    with pytest.raises(ValueError, match="not conditional"):
+        explorer.set_label(3)
+    with pytest.raises(ValueError, match="not conditional; leave it out"):
+        LatentExplorer(*explorer_inputs, digit=3)
+    cvae = conditional_explorer.vae
+    with pytest.raises(ValueError, match="digit must be a whole number from 0 to 9"):
+        LatentExplorer(cvae, conditional_explorer.means, conditional_explorer.labels, digit=10)
+    with pytest.raises(ValueError, match="digit must be a whole number from 0 to 9"):
+        conditional_explorer.set_label(-1)

@@ -5,6 +5,7 @@ the map, so another explorer (e.g. of a conditional VAE) can reuse it:
 
 - sliders for the leading latent dimensions (``z0``, ``z1``, ...), and for a latent space with
   more than two dimensions, two dropdowns choosing which pair of dimensions the map shows;
+- for a conditional VAE, a digit chooser: the digit label y the decoder is given;
 - the decoded digit at the current code z: the pixel probabilities sigmoid(decoder(z)), drawn
   dark on white and upscaled;
 - a latent map: the encoder means of a data set coloured by digit, with a marker at z.
@@ -41,6 +42,7 @@ CSS = {
     "slider": "vaebook-slider",
     "digit": "vaebook-digit",
     "latent_map": "vaebook-latent-map",
+    "digit_chooser": "vaebook-digit-chooser",
 }
 
 
@@ -139,10 +141,14 @@ class LatentMap:
 class LatentExplorer:
     """Sliders over a VAE's latent space, the decoded digit, and the encoded data with a marker at z.
 
+    For a conditional VAE (``vae.num_classes`` > 0) it adds a digit chooser: the decoded image is
+    p(x|z, y) for the chosen digit y, so the sliders move the style and the chooser the identity.
+
     Parameters
     ----------
     vae
-        A trained :class:`vaebook.model.VAE` (anything with ``latent_dim`` and ``decode``).
+        A trained :class:`vaebook.model.VAE` (anything with ``latent_dim`` and ``decode``),
+        conditional or not.
     means, labels
         Encoder means of a data set, shape (N, latent_dim), and its N digit labels: the map.
     dims
@@ -152,14 +158,17 @@ class LatentExplorer:
         dimensions stay at 0, the prior mean, unless :meth:`set_point` sets them.
     slider_range
         Each slider runs over [-slider_range, slider_range]: 3 covers 99.7% of the prior.
+    digit
+        A conditional VAE's first digit label (default 0); not allowed for an unconditional one.
 
     Attributes: ``sliders``, ``dropdowns`` (the x and y pair choosers when there are more than
-    two sliders, else empty), ``digit`` and ``latent_map`` (``ipywidgets.Image``, PNG) and
-    ``widget`` (the container to display), and ``map``, the :class:`LatentMap` it draws.
+    two sliders, else empty), ``digit_chooser`` (conditional VAE: ``ipywidgets.ToggleButtons``;
+    else None), ``digit`` and ``latent_map`` (``ipywidgets.Image``, PNG) and ``widget`` (the
+    container to display), and ``map``, the :class:`LatentMap` it draws.
     Displaying the explorer displays ``widget``.
     """
 
-    def __init__(self, vae, means, labels, dims=(0, 1), n_sliders=None, slider_range=3.0):
+    def __init__(self, vae, means, labels, dims=(0, 1), n_sliders=None, slider_range=3.0, digit=None):
         latent_dim = getattr(vae, "latent_dim", None)
         if latent_dim is None or not callable(getattr(vae, "decode", None)):
             raise ValueError(f"vae must be a vaebook VAE (with latent_dim and decode), got {type(vae).__name__}.")
@@ -181,6 +190,10 @@ class LatentExplorer:
         self.vae = vae
         self.latent_dim = latent_dim
         self.slider_range = self.map.reach
+        self.num_classes = int(getattr(vae, "num_classes", 0) or 0)
+        if not self.num_classes and digit is not None:
+            raise ValueError("digit chooses the label of a conditional VAE, but this VAE is not conditional; leave it out.")
+        self._label = whole_number("digit", 0 if digit is None else digit, 0, max(self.num_classes - 1, 0))
         self._dims = self._check_dims(dims, self.n_sliders, latent_dim)
         self._z = np.zeros(latent_dim, np.float32)
         self._hold = False
@@ -223,13 +236,23 @@ class LatentExplorer:
             for axis, dropdown in enumerate(self.dropdowns):
                 dropdown.observe(lambda change, axis=axis: self._on_dropdown(axis, change), names="value")
 
+        self.digit_chooser = None
+        if self.num_classes:
+            self.digit_chooser = widgets.ToggleButtons(
+                options=[(str(d), d) for d in range(self.num_classes)], value=self._label, description="digit y",
+                style={"button_width": "28px"},
+            )
+            self.digit_chooser.add_class(CSS["digit_chooser"])
+            self.digit_chooser.observe(self._on_digit, names="value")
+
         self.digit = widgets.Image(format="png")
         self.digit.add_class(CSS["digit"])
         self.latent_map = widgets.Image(format="png")
         self.latent_map.add_class(CSS["latent_map"])
 
-        caption = widgets.HTML("<b>decoded at z</b><br>pixel probabilities")
-        controls = widgets.VBox([*self.sliders, *self.dropdowns])
+        given = " given y" if self.num_classes else ""
+        caption = widgets.HTML(f"<b>decoded at z{given}</b><br>pixel probabilities")
+        controls = widgets.VBox([*([self.digit_chooser] if self.digit_chooser else []), *self.sliders, *self.dropdowns])
         self.widget = widgets.HBox(
             [controls, widgets.VBox([caption, self.digit]), self.latent_map],
             layout=widgets.Layout(align_items="flex-start"),
@@ -246,9 +269,21 @@ class LatentExplorer:
         """The current latent code z, a copy, shape (latent_dim,)."""
         return self._z.copy()
 
+    @property
+    def label(self):
+        """The digit label the decoder is given (a conditional VAE), else None."""
+        return self._label if self.num_classes else None
+
+    def set_label(self, digit) -> None:
+        """Decode as digit ``digit`` (a conditional VAE) and update once."""
+        if not self.num_classes:
+            raise ValueError("This VAE is not conditional: there is no digit label to set.")
+        self.digit_chooser.value = whole_number("digit", digit, 0, self.num_classes - 1)  # _on_digit updates
+
     def current_probabilities(self) -> np.ndarray:
-        """The decoded pixel probabilities at the current z, shape (28, 28, 1)."""
-        return self.vae.decode(self._z[None])[0]
+        """The decoded pixel probabilities at the current z (and label), shape (28, 28, 1)."""
+        given = {"labels": [self._label]} if self.num_classes else {}
+        return self.vae.decode(self._z[None], **given)[0]
 
     def set_point(self, z) -> None:
         """Move to code z (shape (latent_dim,)) and update once.
@@ -289,8 +324,9 @@ class LatentExplorer:
         return self.map.pixel(self._dims, self._z)
 
     def __repr__(self):
+        digit = f", digit y={self._label} of {self.num_classes}" if self.num_classes else ""
         return (
-            f"LatentExplorer(latent_dim={self.latent_dim}, sliders={self.n_sliders}, "
+            f"LatentExplorer(latent_dim={self.latent_dim}, sliders={self.n_sliders}{digit}, "
             f"map=z{self._dims[0]} vs z{self._dims[1]}, {len(self.means):,} encoded points)"
         )
 
@@ -310,6 +346,10 @@ class LatentExplorer:
         if self._hold:
             return
         self._z[self.sliders.index(change["owner"])] = change["new"]
+        self._update()
+
+    def _on_digit(self, change):
+        self._label = int(change["new"])
         self._update()
 
     def _on_dropdown(self, axis, change):

@@ -31,8 +31,12 @@ def explorer_notebooks() -> list:
     return found
 
 
+# The notebooks whose explorer shows a conditional VAE: it must have a digit chooser, the others none.
+CONDITIONAL = {"06_conditional_vae.ipynb"}
+
+
 def test_the_scan_finds_the_series_explorers():
-    assert {"04_latent_space.ipynb", "05_uses_and_limits.ipynb"} <= set(explorer_notebooks())
+    assert {"04_latent_space.ipynb", "05_uses_and_limits.ipynb", *CONDITIONAL} <= set(explorer_notebooks())
 
 
 # The pixels of an <img>, summarized: drawn onto a canvas, summed per channel, with the natural size.
@@ -123,7 +127,7 @@ def wait_for_image_change(page, css_class, key, before, what):
             timeout=20_000, polling=200,
         )
     except Exception as err:
-        raise AssertionError(f"{what} did not change within 20 s of moving the slider") from err
+        raise AssertionError(f"{what} did not change within 20 s of moving the slider or clicking the digit") from err
 
 
 READOUT_VALUE = "(el) => parseFloat(el.textContent.replace('\\u2212', '-'))"  # ipywidgets prints U+2212 minus
@@ -224,6 +228,21 @@ def test_latent_explorer_responds_in_the_browser(notebook, lab, browser, artifac
         drag(page, sliders.nth(1).locator(".noUi-handle"), sliders.nth(1).locator(".noUi-base"), fraction)
         wait_for_readout(page, readouts[1], condition, f"z1 after dragging its handle from {z1} to {fraction:.0%} of the track")
         wait_for_image_change(page, "vaebook-digit", "dark", digit1["dark"], "the decoded digit (mouse)")
+
+        # A conditional VAE's digit chooser: click another digit; the decoded image must change.
+        chooser = explorer.locator(".vaebook-digit-chooser")
+        assert chooser.count() == (1 if notebook in CONDITIONAL else 0), f"{notebook}: digit choosers {chooser.count()}"
+        if notebook in CONDITIONAL:
+            buttons = chooser.locator("button")
+            assert buttons.count() == 10, f"the digit chooser has {buttons.count()} buttons"
+            active = [i for i in range(10) if "mod-active" in (buttons.nth(i).get_attribute("class") or "")]
+            assert len(active) == 1, f"active digit buttons: {active}"
+            target = (active[0] + 5) % 10
+            digit2 = image_stats(page, "vaebook-digit")
+            buttons.nth(target).click()
+            page.wait_for_function("(el) => el.classList.contains('mod-active')", arg=buttons.nth(target).element_handle(),
+                                   timeout=20_000, polling=200)
+            wait_for_image_change(page, "vaebook-digit", "dark", digit2["dark"], f"the decoded digit (clicked digit {target})")
 
         page.screenshot(path=str(artifacts / notebook.replace(".ipynb", ".png")))
         explorer.screenshot(path=str(artifacts / notebook.replace(".ipynb", "-explorer.png")))
