@@ -370,7 +370,8 @@ print(f"estimate (k = 5000) - ELBO = {estimates[5000] - elbo:.1f} nats: at least
 #   binarization, k, latent size and training budget, and compared only under the same
 #   conditions.
 #
-# That is the end of the series. Back to the start: [01_history.ipynb](01_history.ipynb).
+# Next, the last notebook: [06_conditional_vae.ipynb](06_conditional_vae.ipynb) gives the VAE
+# the digit label, so that it draws the digit asked for, and shows what that changes.
 #
 # ### References
 #

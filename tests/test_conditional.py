@@ -125,3 +125,32 @@ def test_shipped_conditional_model_draws_the_digit_asked_for(mnist):
     means, _ = cvae.encode(mnist.x_test, labels=mnist.y_test)
     assert np.all(means.std(axis=0) >= 0.5), "both latent dimensions are in use"
     keras.utils.clear_session()
+
+
+def test_decode_under_every_label_is_row_major_by_code(cvae):
+    from vaebook.conditional import decode_under_every_label
+
+    z = np.array([[0.5, -1.0], [-2.0, 0.3]], np.float32)
+    images = decode_under_every_label(cvae, z)
+    assert images.shape == (20, 28, 28, 1)
+    for i in range(2):
+        np.testing.assert_allclose(images[10 * i : 10 * i + 10], cvae.decode(np.repeat(z[i : i + 1], 10, axis=0), labels=np.arange(10)),
+                                   atol=1e-6)
+    with pytest.raises(ValueError, match="needs a conditional VAE"):
+        decode_under_every_label(build_vae("mlp", hidden=(8,)), z)
+
+
+def test_scores_under_every_label_and_the_label_free_bound(cvae, mnist):
+    from vaebook.conditional import label_free_bound, log_likelihood_under_every_label
+
+    x = mnist.x_test[:6]
+    log_liks = log_likelihood_under_every_label(cvae, x, k=3)
+    assert log_liks.shape == (6, 10)
+    for y in (0, 4, 9):
+        np.testing.assert_allclose(log_liks[:, y], importance_log_likelihood(cvae, x, k=3, labels=np.full(6, y)), rtol=1e-6)
+    bound = label_free_bound(log_liks)
+    np.testing.assert_allclose(bound, np.log(np.mean(np.exp(log_liks), axis=1)), rtol=1e-9)
+    assert np.all(bound <= log_liks.max(axis=1)) and np.all(bound >= log_liks.max(axis=1) - np.log(10) - 1e-9)
+    np.testing.assert_allclose(label_free_bound(np.full((2, 4), -1500.0)), -1500.0)  # no underflow
+    with pytest.raises(ValueError, match=r"expected \(N, K\)"):
+        label_free_bound(log_liks[0])

@@ -89,6 +89,22 @@ CODE = {
         (lambda lw: scipy.special.logsumexp(lw, axis=0), "off by log(k)"),
         (lambda lw: scipy.special.logsumexp(lw, axis=1) - np.log(lw.shape[1]), "reduce over axis 0"),
     ]),
+    "one_hot": (exercises.check_one_hot, solutions.one_hot, [
+        (lambda y, k: np.eye(k)[np.asarray(y) - 1], "off by one"),
+        (lambda y, k: 1 - np.eye(k)[y], "flipped"),
+        (lambda y, k: np.eye(k)[y].T, "transposed"),
+        (lambda y, k: np.eye(10)[y], "use the num_classes you are given"),
+        (lambda y, k: np.asarray(y, float), "one row of num_classes numbers per label"),
+    ]),
+    "label_free_bound": (exercises.check_label_free_bound, solutions.label_free_bound, [
+        (lambda el: el.mean(axis=1), "average of the log-likelihoods over the labels"),
+        (lambda el: el.max(axis=1), "best label's log-likelihood"),
+        (lambda el: scipy.special.logsumexp(el, axis=1), "off by log K"),
+        (lambda el: scipy.special.logsumexp(el, axis=1) - np.log(10), "subtract log of the number of columns"),
+        (lambda el: logsumexp_naive(el, axis=1) - np.log(el.shape[1]), "not finite for log-likelihoods near -1500"),
+        (lambda el: scipy.special.logsumexp(el, axis=0) - np.log(el.shape[0]), "reduce over axis 1"),
+        (lambda el: np.mean(scipy.special.logsumexp(el, axis=1) - np.log(el.shape[1])), "don't average over the images"),
+    ]),
 }
 
 MISTAKES = [(name, wrong, hint) for name, (_, _, mistakes) in CODE.items() for wrong, hint in mistakes]
@@ -199,6 +215,9 @@ def number_exercises(mnist, main_model):
         "negative_elbo_increase": (lambda a: exercises.check_negative_elbo_increase(a, points, BETAS), 4.5,
                                    [(-4.5, "flipped sign"), (7.5, "distortions only"), (-3.0, "rates only"), (3.0, "rate the code gave up")]),
         "ink_auc": (lambda a: exercises.check_ink_auc(a, x, mnist.y_test), ink, [(1 - ink, "minus the ink")]),
+        "label_gain_limit": (exercises.check_label_gain_limit, np.log(10),
+                             [(10.0, "largest ratio"), (np.log2(10), "in bits"), (1.0, "decimal log"), (-np.log(10), "flipped sign"),
+                              (0.1, "that is p(y)")]),
     }
 
 
@@ -207,6 +226,7 @@ NUMBER_MISTAKES = [
     ("mean_kl", 0), ("mean_kl", 1), ("mean_kl", 2), ("largest_dimension_kl", 0), ("largest_dimension_kl", 1),
     ("share_read_as_zero", 0), ("share_read_as_zero", 1), ("negative_elbo_increase", 0), ("negative_elbo_increase", 1),
     ("negative_elbo_increase", 2), ("negative_elbo_increase", 3), ("ink_auc", 0),
+    ("label_gain_limit", 0), ("label_gain_limit", 1), ("label_gain_limit", 2), ("label_gain_limit", 3), ("label_gain_limit", 4),
 ]
 NUMBERS = sorted({name for name, _ in NUMBER_MISTAKES})
 

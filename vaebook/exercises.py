@@ -1,4 +1,4 @@
-"""Checkers for the exercises at the end of notebooks 01-05.
+"""Checkers for the exercises at the end of notebooks 01-06.
 
 Each checker takes your function or your number, prints one line and returns a :class:`Result`
 (true when the answer is right). The line says one of:
@@ -552,3 +552,80 @@ def check_ink_auc(answer, x, labels) -> Result:
 
     return _check_number("AUC of the ink score", answer, compute, 0.005, share=True,
                          generic_hint="score each image by x.reshape(len(x), -1).sum(axis=1) and pass it to roc_auc with is_seven")
+
+
+# --- notebook 06 --------------------------------------------------------------------------------
+
+
+def check_one_hot(one_hot) -> Result:
+    """Exercise 06 (code): ``one_hot(labels, num_classes)``, shape (N, num_classes), row n all 0 but a 1 at column labels[n]."""
+    rng = _rng(601)
+    cases = [
+        _Case((np.array([3, 0, 9, 3]), 10), "labels [3, 0, 9, 3] with num_classes=10"),
+        _Case((rng.integers(0, 10, 50), 10), "50 random digits with num_classes=10"),
+        _Case((np.array([0, 1, 2]), 3), "labels [0, 1, 2] with num_classes=3",
+              "wrong for num_classes=3: use the num_classes you are given, not 10"),
+    ]
+    mistakes = [
+        _Mistake(lambda y, k, e: np.eye(k)[np.asarray(y) - 1], "off by one: digit d is a 1 in column d, counted from 0"),
+        _Mistake(lambda y, k, e: 1 - e, "flipped: the label's column is 1, the other columns are 0"),
+    ]
+
+    def shape_hint(out_shape, ref_shape, args):
+        if out_shape == ref_shape[::-1]:
+            return "transposed: one row per label, one column per class, shape (N, num_classes)"
+        if out_shape == (len(args[0]),):
+            return "one row of num_classes numbers per label, shape (N, num_classes), not one number per label"
+        if len(out_shape) == 2 and out_shape[0] == len(args[0]) and args[1] != 10:
+            return f"wrong for num_classes={args[1]}: use the num_classes you are given, not {out_shape[1]}"
+        return None
+
+    return _check_function("one_hot", one_hot, solutions.one_hot, cases, mistakes, shape_hint,
+                           generic_hint="start from np.zeros((len(labels), num_classes)) and set a 1 at (n, labels[n])")
+
+
+def check_label_gain_limit(answer) -> Result:
+    """Exercise 06 (number): the most nats a label y can add to log p(x), log p(x|y) - log p(x), when p(y) = 1/10; tolerance 0.01."""
+
+    def compute():
+        reference = solutions.label_gain_limit(10)
+        return reference, [
+            (10.0, "that is the largest ratio p(x|y) / p(x); the question asks for nats, its natural log"),
+            (math.log2(10), "that is in bits (log base 2); nats use the natural log"),
+            (1.0, "that is the decimal log; nats use the natural log"),
+            (-reference, "flipped sign: knowing the label can only raise the likelihood of a digit it fits"),
+            (0.1, "that is p(y); use log p(y|x) - log p(y) with p(y|x) at most 1"),
+        ]
+
+    return _check_number("most nats a label can add", answer, compute, 0.01,
+                         generic_hint="log p(x|y) - log p(x) = log p(y|x) - log p(y); p(y|x) is at most 1 and p(y) = 1/10")
+
+
+def check_label_free_bound(label_free_bound) -> Result:
+    """Exercise 06 (code): ``label_free_bound(log_liks)`` for estimates of log p(x|y) of shape (N, K), one column
+    per label: logsumexp over the labels minus log K, one bound on log p(x) per image, shape (N,)."""
+    rng = _rng(602)
+    cases = [
+        _Case((rng.normal(-140.0, 20.0, (4, 10)),), "log-likelihoods of shape (4, 10) near -140"),
+        _Case((rng.normal(-150.0, 5.0, (3, 10)),), "log-likelihoods of shape (3, 10) near -150, close together"),
+        _Case((rng.normal(-1500.0, 30.0, (2, 10)),), "log-likelihoods of shape (2, 10) near -1500"),
+        _Case((rng.normal(-120.0, 10.0, (5, 4)),), "log-likelihoods of shape (5, 4) near -120, K = 4 labels",
+              "wrong for K = 4 labels: subtract log of the number of columns, not log 10"),
+    ]
+    mistakes = [
+        _Mistake(lambda el, e: el.mean(axis=1),
+                 "that is the average of the log-likelihoods over the labels, lower (Jensen); average the likelihoods instead: logsumexp over the labels minus log K"),
+        _Mistake(lambda el, e: el.max(axis=1), "that is the best label's log-likelihood, above the bound by up to log K; average over the labels: logsumexp minus log K"),
+        _Mistake(lambda el, e: e + math.log(el.shape[1]), "off by log K: p(y) = 1/K weighs each label, so subtract log K from the logsumexp"),
+        _Mistake(lambda el, e: np.mean(e), "one bound per image, shape (N,): don't average over the images"),
+    ]
+
+    def shape_hint(out_shape, ref_shape, args):
+        if out_shape == (args[0].shape[1],):
+            return "log_liks has shape (N, K), one column per label: reduce over axis 1, for one bound per image"
+        return None
+
+    return _check_function("label_free_bound", label_free_bound, solutions.label_free_bound, cases, mistakes, shape_hint,
+                           rtol=1e-7, atol=1e-6,
+                           nonfinite_hint="not finite for log-likelihoods near -1500: exp(-1500) is 0 in floating point; use a logsumexp (scipy.special.logsumexp)",
+                           generic_hint="the bound is logsumexp(log_liks, axis=1) - log(K)")

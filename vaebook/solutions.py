@@ -1,4 +1,4 @@
-"""Reference solutions to the exercises at the end of notebooks 01-05.
+"""Reference solutions to the exercises at the end of notebooks 01-06.
 
 Try the exercises before reading this. Each function here is the answer that
 :mod:`vaebook.exercises` checks yours against; where ``vaebook`` already implements the
@@ -15,6 +15,8 @@ Code exercises (the reader writes the function):
 - 04 ``line_between(z_start, z_end, steps)``: (1 - t) z_start + t z_end, t = 0 .. 1.
 - 04 ``prior_quantiles(n, eps)``: Phi^{-1}(p) for n probabilities p evenly spaced in [eps, 1 - eps].
 - 05 ``importance_weighted_bound(log_w)``: logsumexp_i log_w[i] - log k, per image.
+- 06 ``one_hot(labels, num_classes)``: row n is 1 at column labels[n], 0 elsewhere.
+- 06 ``label_free_bound(log_liks)``: logsumexp_y log p(x|y) - log K, per image, for shape (N, K).
 
 Number exercises (the reader computes a number from the notebook's models and data): the
 functions below that take a model or data compute it.
@@ -29,6 +31,7 @@ from keras import ops
 from scipy.special import logsumexp
 
 from vaebook.anomaly import roc_auc
+from vaebook.conditional import label_free_bound as _label_free_bound
 from vaebook.estimators import score_function_terms
 from vaebook.evaluate import sample_digit_shares
 from vaebook.latent import interpolate, prior_radius, prior_samples, quantile_values
@@ -173,3 +176,30 @@ def ink(x) -> np.ndarray:
 def ink_auc(x, labels, digit: int = 7) -> float:
     """ROC AUC of the ink score (more ink, higher score) for "is a ``digit``"."""
     return roc_auc(np.asarray(labels) == digit, ink(x))
+
+
+# --- notebook 06 ------------------------------------------------------------------------------
+
+
+def one_hot(labels, num_classes: int = 10) -> np.ndarray:
+    """The one-hot codes a conditional VAE's networks receive: shape (N, num_classes), row n is 1 at labels[n]."""
+    labels = np.asarray(labels, np.int64)
+    return np.eye(num_classes)[labels]
+
+
+def label_free_bound(log_liks) -> np.ndarray:
+    """A bound on log p(x) from a conditional VAE without the label: for estimates log p_k(x|y) of
+    shape (N, K), one column per label y, each p_k(x|y) unbiased for p(x|y), and p(y) = 1/K,
+
+        E[logsumexp_y log p_k(x|y) - log K] = E[log (1/K) sum_y p_k(x|y)] <= log sum_y p(y) p(x|y) = log p(x)
+
+    (the average over the labels is unbiased for p(x); Jensen). The same log-mean-exp as
+    :func:`importance_weighted_bound`, over labels instead of samples; returns shape (N,).
+    """
+    return _label_free_bound(log_liks)
+
+
+def label_gain_limit(num_classes: int = 10) -> float:
+    """The most nats a label can add to log-likelihood when p(y) = 1/num_classes:
+    log p(x|y) - log p(x) = log p(y|x) - log p(y) <= 0 - log(1/num_classes) = log num_classes."""
+    return math.log(num_classes)

@@ -1,0 +1,322 @@
+# ---
+# jupyter:
+#   jupytext:
+#     cell_metadata_filter: tags,nbval_reason,-all
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+# ---
+
+# %% [markdown]
+# # 6. The conditional VAE: asking for a digit
+#
+# **What you'll do:** give the series' VAE the digit label as a second input to its encoder and
+# decoder; ask it for any digit; decode one code as all ten digits; compare its latent map with
+# notebook 04's; turn it into a classifier; and move through its latent space with a digit
+# chooser and sliders.
+#
+# **What you'll learn:**
+#
+# - what conditioning changes in the ELBO: every term is given the label y, and the bound is
+#   on log p(x|y) instead of log p(x);
+# - how the work divides once the label is given: the label says *which* digit, the code z
+#   says *how* it is written (its style);
+# - why the 2-d latent map stops sorting the digits when the label no longer has to live in z;
+# - what the model still says about an image without its label, and what conditioning costs:
+#   labelled training data.
+#
+# **What you'll need:** notebooks 03 and 04 (the conv VAE, its training recipe, its latent
+# space). The conditional model ships with `vaebook`, trained with notebook 03's recipe.
+
+# %%
+import matplotlib.pyplot as plt
+import numpy as np
+
+from vaebook import pretrained
+from vaebook.conditional import decode_under_every_label, label_free_bound, log_likelihood_under_every_label
+from vaebook.data import load_mnist
+from vaebook.evaluate import code_knn_accuracy, digit_reader, elbo_per_example, importance_log_likelihood
+from vaebook.latent import prior_samples
+from vaebook.plotting import draw_prior_region, scatter_latent, show_images
+from vaebook.widgets import LatentExplorer
+
+# %%
+data = load_mnist()
+
+# %% [markdown]
+# ## 1. What conditioning changes
+#
+# A conditional VAE (Sohn et al. 2015) keeps everything of the VAE and adds the label y to
+# both networks: the encoder becomes $q(z|x, y)$, the decoder $p(x|z, y)$. The prior stays
+# $p(z) = \mathcal{N}(0, I)$, the same for every digit. The ELBO is the one of notebook 02,
+# with y given everywhere:
+#
+# $$\text{ELBO}(x|y) = \mathbb{E}_{q(z|x,y)}[\log p(x|z,y)] - \text{KL}(q(z|x,y)\,\|\,p(z)) \;\le\; \log p(x|y).$$
+#
+# It bounds $\log p(x|y)$: how likely the image is *for a digit we already know*. The loss is
+# the same code as before: `VAE.train_step` computes $-\log p(x|z,y)$ summed over pixels plus
+# the KL summed over latent dimensions, averaged over the batch; `fit(x, labels)` hands it the
+# labels. In `vaebook` this is the same `VAE` class, built with `num_classes=10`: each network
+# gets a second input, the label as a one-hot vector of ten numbers, joined to the image
+# features (encoder) or to z (decoder). Everything else, the architecture, the recipe with its
+# KL warm-up and early stopping, is the main model's.
+
+# %%
+cvae = pretrained.model_for("cvae", data)
+vae = pretrained.model_for("main", data)
+for name, net in (("encoder", cvae.encoder), ("decoder", cvae.decoder)):
+    print(f"{name} inputs:", ", ".join(f"{t.name} {tuple(t.shape[1:])}" for t in net.inputs))
+
+# %% [markdown]
+# Does the model use the label? Score the test digits with their true labels, and again with
+# each label shifted by one (every 3 called a 4, ...), one z per image: a model that ignored
+# the label would not notice.
+
+# %%
+true_elbo = elbo_per_example(cvae, data.x_test, labels=data.y_test)
+shifted_elbo = elbo_per_example(cvae, data.x_test, labels=(data.y_test + 1) % 10)
+print(f"mean ELBO(x|y), true labels:    {true_elbo.mean():7.1f} nats")
+print(f"mean ELBO(x|y), shifted labels: {shifted_elbo.mean():7.1f} nats")
+
+# %% [markdown]
+# A wrong label costs far more than any choice of z can make up: the decoder draws the digit it
+# is told, whatever the code.
+#
+# ## 2. Any digit on demand
+#
+# To ask for a digit, draw $z \sim p(z)$ and decode it with the label you want. Below, each
+# column is one code z from the prior, each row one label: every row is a set of **samples**
+# of one digit, and each column shows the same z as all ten digits.
+
+# %%
+z = prior_samples(10, 2, seed=0)
+samples = decode_under_every_label(cvae, z)  # row i: z_i as 0, 1, ..., 9
+grid = samples.reshape(10, 10, 28, 28).transpose(1, 0, 2, 3)  # row: digit, column: code
+show_images(grid.reshape(-1, 28, 28), ncols=10, row_labels=[f"y = {d}" for d in range(10)],
+            suptitle="Samples: one prior code per column, one label per row")
+plt.show()
+
+# %% [markdown]
+# Are they the digits asked for? A reader that has never seen the model, a 5-nearest-neighbour
+# classifier on the pixels of the real training digits (notebook 04), reads 100 samples of
+# each label:
+
+# %%
+read = digit_reader(data.x_train, data.y_train)
+z100 = prior_samples(100, 2, seed=1)
+for digit in range(10):
+    shown = read(cvae.decode(z100, labels=np.full(100, digit)))
+    misread = np.bincount(shown[shown != digit], minlength=10)
+    print(f"asked for {digit}: {np.mean(shown == digit):4.0%} read as {digit}; most misread as {misread.argmax()} ({misread.max()})")
+
+# %% [markdown]
+# Notebook 04's VAE could not be asked: a sample's digit depended on where z fell, and some
+# digits came up far more often than others. Here the label chooses the digit, and the
+# reader agrees with it for most samples. Where it does not, it mostly reads a 1; the grid
+# shows the styles that invite it.
+#
+# ## 3. Style and identity
+#
+# If the label carries the digit, what is left for z? Encode real test digits, each with its
+# own label, and decode each one's code under all ten labels. Each row starts from one real
+# digit (left); the other ten images are its code decoded as the digits 0 to 9.
+
+# %%
+picks = [int(np.flatnonzero(data.y_test == d)[0]) for d in (0, 2, 4, 7, 9)]
+codes, _ = cvae.encode(data.x_test[picks], labels=data.y_test[picks])
+rows = decode_under_every_label(cvae, codes).reshape(len(picks), 10, 28, 28)
+show_images(np.concatenate([data.x_test[picks].reshape(-1, 1, 28, 28), rows], axis=1).reshape(-1, 28, 28), ncols=11,
+            titles=["real"] + [f"as {d}" for d in range(10)] + [""] * 11 * (len(picks) - 1),
+            suptitle="Left: a real test digit. Right: its code z, decoded under every label")
+plt.show()
+
+# %% [markdown]
+# The digit changes with the label, while the thickness of the stroke and the slant stay
+# with the code: z holds the **style**, the label the **identity**. This is the "analogy"
+# experiment of Kingma et al. (2014): the same z, a different digit.
+#
+# ## 4. The latent map, with the label elsewhere
+#
+# In notebook 04 the main VAE had to fit everything about an image, its identity included,
+# into two numbers, so the encoded test digits formed clusters by digit. The conditional VAE
+# gets the identity for free. Its encoder means (each image given its label) next to the
+# main model's:
+
+# %%
+vae_means, _ = vae.encode(data.x_test)
+cvae_means, _ = cvae.encode(data.x_test, labels=data.y_test)
+fig, axes = plt.subplots(1, 2, figsize=(13, 4.8), layout="constrained")
+scatter_latent(vae_means, data.y_test, ax=axes[0], title="VAE (notebook 04): q(z|x)")
+scatter_latent(cvae_means, data.y_test, ax=axes[1], title="Conditional VAE: q(z|x, y)")
+for ax in axes:
+    draw_prior_region(ax)
+plt.show()
+
+# %% [markdown]
+# How much of the digit is still in the code? Fit a 5-nearest-neighbour classifier on the
+# training codes and score it on the test codes, for both models:
+
+# %%
+vae_train, _ = vae.encode(data.x_train)
+cvae_train, _ = cvae.encode(data.x_train, labels=data.y_train)
+knn_vae = code_knn_accuracy(vae_train, data.y_train, vae_means, data.y_test)
+knn_cvae = code_knn_accuracy(cvae_train, data.y_train, cvae_means, data.y_test)
+print(f"digit read from the code by 5-NN: VAE {knn_vae:.0%}, conditional VAE {knn_cvae:.0%} (chance: about 10%)")
+print("standard deviation of the test codes, per dimension: VAE", np.round(vae_means.std(axis=0), 2),
+      " conditional VAE", np.round(cvae_means.std(axis=0), 2))
+
+# %% [markdown]
+# In the conditional VAE's map the digits lie on top of one another, and the code says much
+# less about which digit an image is: that information has moved to the label. Both latent
+# dimensions are still in use (their spread, printed above, is of the order of the prior's 1,
+# not the near-zero of a switched-off dimension in notebook 03): they now hold style, shared
+# by all digits. A code of the right-hand map means roughly the same kind of stroke
+# whichever digit it is decoded as, which is what made section 3 work.
+#
+# ## 5. Exploring: a digit chooser and two sliders
+#
+# The latent explorer of notebook 04, now with a digit chooser: the sliders move z (the
+# style), the buttons choose y (the identity), and the image is the decoder's pixel
+# probabilities for that pair. The map shows the encoder means of the test set, each given
+# its label, with the black dot at z.
+
+# %%
+explorer = LatentExplorer(cvae, cvae_means, data.y_test, digit=3)
+explorer
+
+# %% [markdown]
+# ## 6. Without the label: a classifier, and a bound on log p(x)
+#
+# The model can score an image under *every* label. Here the score is the importance-sampled
+# estimate of $\log p(x|y)$ of notebook 05, with k = 5 draws of z from $q(z|x, y)$. An image
+# is explained best, as a rule, by its own digit, so the label with the highest score is a
+# guess of the digit: Bayes' rule with $p(y) = 1/10$ for every digit. Scoring 200 test digits
+# under all ten labels:
+
+# %%
+n = 200
+log_liks = log_likelihood_under_every_label(cvae, data.x_test[:n], k=5)  # (200, 10): log p(x|y), y = 0..9
+guess = log_liks.argmax(axis=1)
+print(f"highest score at the true label: {np.mean(guess == data.y_test[:n]):.0%} of {n} test digits")
+
+# %% [markdown]
+# The model was never trained to classify, yet it names most digits. The same table gives a
+# bound on $\log p(x)$ that uses no label at all. With $p(y) = 1/10$ the model's density of
+# an image is a mixture over the digits, $p(x) = \sum_y p(y)\,p(x|y)$. Each estimate
+# $\hat p(x|y)$ is unbiased, so their average over the labels is an unbiased estimate of
+# $p(x)$, and its log is, on average, below $\log p(x)$ (Jensen's inequality, as in notebook
+# 05):
+#
+# $$\log p(x) \;\ge\; \mathbb{E}\Big[\log \sum_y \tfrac{1}{10}\, \hat p(x|y)\Big].$$
+#
+# That bounds the same quantity as the main VAE's estimate, and uses no label, so the two
+# models can be compared on the same test digits with the same k:
+
+# %%
+bound_cvae = label_free_bound(log_liks)
+estimate_vae = importance_log_likelihood(vae, data.x_test[:n], k=5)
+true_label = log_liks[np.arange(n), data.y_test[:n]]
+print(f"VAE:             log p(x), k = 5:                 {estimate_vae.mean():7.1f} nats")
+print(f"conditional VAE: log p(x), no label (the bound):  {bound_cvae.mean():7.1f} nats")
+print(f"conditional VAE: log p(x|y), the true label:      {true_label.mean():7.1f} nats")
+right = guess == data.y_test[:n]
+print(f"true label minus the bound: {np.mean(true_label[right] - bound_cvae[right]):+.1f} nats on the {right.sum()} digits "
+      f"guessed right, {np.mean(true_label[~right] - bound_cvae[~right]):+.1f} on the {(~right).sum()} guessed wrong")
+
+# %% [markdown]
+# How much is knowing the label worth? For any model, Bayes' rule gives
+# $\log p(x|y) - \log p(x) = \log p(y|x) - \log p(y) = \log p(y|x) + \log 10$ when
+# $p(y) = 1/10$: at most $\log 10 \approx 2.3$ nats (exercise 2), when the model is sure of
+# the digit, and less, even below zero, for an image the model finds more likely as another
+# digit. The last line shows both (for estimates rather than exact values): close to +2.3 on
+# the digits the model reads right, far below zero on those it misreads. So the label itself
+# is worth little in nats. The gap between the two models is not
+# the label's information: the conditional VAE is a mixture of ten decoders, one per digit,
+# sharing a 2-d style code, and that fits the digits better than one decoder that must also
+# place the ten digits in its two dimensions. Training it that way took the labels.
+#
+# ## 7. What is lost
+#
+# - **Labels.** Training needs a label for every image (here all 4,000 bundled digits have
+#   one). The main VAE learned from images alone and still sorted the digits in its map.
+# - **Encoding needs y too.** $q(z|x, y)$ cannot encode an image of unknown digit; section 6
+#   had to score it under every label instead.
+# - **Only the labels it was trained on.** The model can be asked for the ten digits and
+#   nothing else; a property that was not labelled (thickness, slant) has no button, only a
+#   region of z, found by exploring as in notebook 04.
+# - **What the code means depends on the label.** The same z is a similar style for every
+#   digit here, but nothing in the loss forces that: it is learned, and can fail for rare
+#   combinations.
+#
+# When only some images have labels, Kingma et al. (2014) treat the missing label as one more
+# latent variable and train on labelled and unlabelled digits together (their model M2).
+
+# %% [markdown]
+# ## Summary
+#
+# - A conditional VAE gives the label to the encoder and the decoder; its ELBO bounds
+#   $\log p(x|y)$, with the same prior $p(z)$ and the same loss code.
+# - Decoding a prior sample with a chosen label draws that digit on demand; the same z decoded
+#   under all ten labels keeps its style: z holds style, y holds identity.
+# - The 2-d code no longer sorts the digits; both dimensions hold style.
+# - Without a label, the scores under every label classify the image and give a bound on
+#   $\log p(x)$ comparable with the VAE's.
+# - The price: labelled training data, and a label to encode.
+#
+# Back to the start of the series: [01_history.ipynb](01_history.ipynb); or to the uses and
+# limits of the plain VAE: [05_uses_and_limits.ipynb](05_uses_and_limits.ipynb).
+#
+# ### References
+#
+# - Sohn, K., Lee, H., & Yan, X. (2015). Learning Structured Output Representation using Deep
+#   Conditional Generative Models. NeurIPS 2015.
+# - Kingma, D. P., Rezende, D. J., Mohamed, S., & Welling, M. (2014). Semi-supervised Learning
+#   with Deep Generative Models. NeurIPS 2014.
+
+# %% [markdown]
+# ## Exercises
+#
+# Three exercises, from a warm-up to a harder one, checked as before (the answers are in
+# `vaebook/solutions.py`; try first).
+#
+# **Exercise 1 (warm-up, code).** Write `one_hot(labels, num_classes)`, the vectors the two
+# networks receive: for N labels, an array of shape (N, num_classes) whose row n is all 0
+# except a 1 in column `labels[n]`.
+
+# %%
+from vaebook import exercises
+
+
+def one_hot(labels, num_classes):
+    ...  # your code here
+
+
+exercises.check_one_hot(one_hot)
+
+# %% [markdown]
+# **Exercise 2 (a number).** Section 6 says the true label can add at most
+# $\log p(x|y) - \log p(x)$ nats to the log-likelihood of a digit when $p(y) = 1/10$. How many
+# nats is that? (Hint: Bayes' rule, $p(x|y) = p(y|x)\,p(x) / p(y)$, and $p(y|x) \le 1$.) Within
+# 0.01 counts as right.
+
+# %%
+label_gain_answer = ...  # your number
+
+exercises.check_label_gain_limit(label_gain_answer)
+
+# %% [markdown]
+# **Exercise 3 (harder, code).** Write the label-free bound of section 6,
+# `label_free_bound(log_liks)`: its input holds estimates of $\log p(x|y)$ for N images and K
+# labels, shape (N, K); return $\log \frac{1}{K} \sum_y \exp(\text{log\_liks}[n, y])$ for each
+# image, shape (N,). They can be -1000 or lower, where `np.exp` gives 0: make it work there
+# too. Then compare your bound with the mean of each row: which is higher, and why?
+
+# %%
+def label_free_bound_mine(log_liks):
+    ...  # your code here
+
+
+exercises.check_label_free_bound(label_free_bound_mine)
