@@ -82,8 +82,8 @@ print(f"mean ELBO(x|y), true labels:    {true_elbo.mean():7.1f} nats")
 print(f"mean ELBO(x|y), shifted labels: {shifted_elbo.mean():7.1f} nats")
 
 # %% [markdown]
-# A wrong label costs far more than any choice of z can make up: the decoder draws the digit it
-# is told, whatever the code.
+# The model relies on the label: told the wrong digit, it explains the image far worse, because
+# its decoder draws the digit it is told (the next section shows it).
 #
 # ## 2. Any digit on demand
 #
