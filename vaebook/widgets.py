@@ -240,7 +240,7 @@ class LatentExplorer:
         if self.num_classes:
             self.digit_chooser = widgets.ToggleButtons(
                 options=[(str(d), d) for d in range(self.num_classes)], value=self._label, description="digit y",
-                style={"button_width": "28px"},
+                style={"button_width": "40px"},
             )
             self.digit_chooser.add_class(CSS["digit_chooser"])
             self.digit_chooser.observe(self._on_digit, names="value")
