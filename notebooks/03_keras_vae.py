@@ -70,7 +70,9 @@ data = load_mnist()
 # q(z|x) = N(mean, diag(exp(log_var))). Two stride-2 convolutions halve the image twice
 # (28 -> 14 -> 7), a small dense layer summarizes it, and two heads output `z_mean` and
 # `z_log_var`. The network outputs the log of the variance because every real number is a
-# valid log-variance: no constraint is needed. This is the code that `vaebook` runs:
+# valid log-variance: no constraint is needed. This is the code that `vaebook` runs (its
+# `num_classes` is for notebook 06's conditional VAE; with the default 0 there is no label
+# input and `_join` passes the features through unchanged):
 
 # %%
 SourceCode(build_conv_encoder)
@@ -188,7 +190,8 @@ print("layer b, call 1:", ops.convert_to_numpy(layer_b(zeros, zeros)).round(2))
 # the decoder on real tensors, and returns the two per-image terms. `train_step` takes the
 # gradient of the batch-mean loss; `test_step`, which `fit` runs on the validation data,
 # computes the same terms without a gradient. Both update three metrics, `loss`,
-# `reconstruction_loss` and `kl_loss`, which end up in the training history.
+# `reconstruction_loss` and `kl_loss`, which end up in the training history. (`labels` is
+# None for this VAE; notebook 06's conditional VAE passes the digit labels through the same code.)
 
 # %%
 SourceCode(VAE.loss_terms, VAE.train_step, VAE.test_step, VAE._update_metrics)
