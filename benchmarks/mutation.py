@@ -76,7 +76,7 @@ TESTS = {
         "loss_terms_use_the_encoder_mean_and_log_variance_in_their_places", "reported_validation_loss_is_reconstruction_plus_beta_kl",
         "sampling_draws_from_q_and_passes_gradients", "sampling_seed_is_reproducible_and_serializable",
         "call_gives_logits_and_decode_gives_probabilities", "dynamic_binarization_resamples_each_batch",
-        "keras_file_round_trip_gives_identical_outputs")] + ["tests/test_evaluate.py", "tests/test_training.py",
+        "calls_and_estimators_run_encoder_and_decoder_in_inference_mode", "keras_file_round_trip_gives_identical_outputs")] + ["tests/test_evaluate.py", "tests/test_training.py",
                                                              "tests/test_conditional.py"],
     "vaebook/training.py": ["tests/test_cache.py", "tests/test_training.py", "tests/test_conditional.py"],
     "vaebook/cache.py": ["tests/test_cache.py"],
