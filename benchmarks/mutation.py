@@ -67,7 +67,8 @@ TESTS = {
                           "tests/test_model.py::test_loss_terms_use_the_encoder_mean_and_log_variance_in_their_places",
                           "tests/test_evaluate.py", "tests/test_anomaly.py"],
     "vaebook/evaluate.py": ["tests/test_evaluate.py", "tests/test_anomaly.py", "tests/test_digit_reading.py",
-                            "tests/test_conditional.py"],
+                            "tests/test_conditional.py",
+                            "tests/test_model.py::test_calls_and_estimators_run_encoder_and_decoder_in_inference_mode"],
     "vaebook/anomaly.py": ["tests/test_anomaly.py"],
     # The loss-path tests first; test_model.py's two run-against-run comparisons (same seed,
     # steps_per_execution) are left out: a mutant changes both runs alike, and they train most.

@@ -154,3 +154,11 @@ def test_scores_under_every_label_and_the_label_free_bound(cvae, mnist):
     np.testing.assert_allclose(label_free_bound(np.full((2, 4), -1500.0)), -1500.0)  # no underflow
     with pytest.raises(ValueError, match=r"expected \(N, K\)"):
         label_free_bound(log_liks[0])
+
+
+def test_a_dataset_without_labels_gets_the_clear_error(cvae, mnist):
+    import tensorflow as tf
+
+    for images_only in (mnist.x_train[:64], (mnist.x_train[:64],)):  # batches of x, and of 1-tuples (x,)
+        with pytest.raises(ValueError, match=r"fit\(x, labels\)"):
+            cvae.fit(tf.data.Dataset.from_tensor_slices(images_only).batch(32), epochs=1, verbose=0)
