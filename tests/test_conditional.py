@@ -86,7 +86,7 @@ def test_recipe_trains_a_conditional_model_on_the_labels(mnist):
 
 def test_labels_are_checked_with_clear_errors(cvae, mnist):
     z = np.zeros((3, 2))
-    with pytest.raises(ValueError, match="conditional VAE: pass the digit labels"):
+    with pytest.raises(ValueError, match="conditional VAE: pass the digit labels too, integers 0-9,"):
         cvae.decode(z)
     with pytest.raises(ValueError, match=r"fit\(x, labels"):
         cvae.fit(mnist.x_train[:10], epochs=1, verbose=0)

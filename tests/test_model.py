@@ -316,3 +316,11 @@ def test_steps_per_execution_does_not_change_training(mnist):
         return np.concatenate([np.ravel(v) for v in vae.get_weights()])
 
     np.testing.assert_array_equal(weights(1), weights(8))
+
+
+def test_loss_terms_called_directly_run_in_inference_mode(monkeypatch):
+    """``vae.loss_terms(x)`` (as a reader calls it) never resamples x: training is off unless asked for."""
+    vae = build_vae("mlp", latent_dim=2, seed=0, hidden=(8,), dynamic_binarization=True)
+    monkeypatch.setattr(vae, "binarize_batch", lambda x: pytest.fail("loss_terms(x) resampled x: it ran in training mode"))
+    reconstruction, kl = vae.loss_terms(np.full((4, 28, 28, 1), 0.5, np.float32))
+    assert reconstruction.shape == (4,) and kl.shape == (4,)
