@@ -313,9 +313,11 @@ class VAE(keras.Model):
     def _checked(self, x, labels, what):
         """NumPy images (and, for a conditional VAE, their labels) checked: (images, labels or None)."""
         x = check_images(x, f"{what} images")
-        if self._expect_labels(labels):
-            labels = check_labels(labels, len(x), self.num_classes, f"{what} labels")
-        return x, labels
+        return x, self._checked_labels(labels, len(x), f"{what} labels")
+
+    def _checked_labels(self, labels, n: int, name: str):
+        """``n`` labels checked as digits 0 .. num_classes - 1 (int64), or None for a VAE that takes none."""
+        return check_labels(labels, n, self.num_classes, name) if self._expect_labels(labels) else None
 
     def fit(self, x=None, y=None, *args, validation_data=None, **kwargs):
         """``keras.Model.fit``, after checking that NumPy images are 28x28 and in [0, 1] (and their labels).
@@ -354,8 +356,7 @@ class VAE(keras.Model):
         A conditional VAE decodes each code under its label: ``labels`` holds one digit per code.
         """
         z = check_latent_codes(z, self.latent_dim)
-        if self._expect_labels(labels):
-            labels = check_labels(labels, len(z), self.num_classes, "labels of the codes")
+        labels = self._checked_labels(labels, len(z), "labels of the codes")
         parts = [ops.sigmoid(self.decoder(self.with_labels(z[i : i + batch_size], _part(labels, i, batch_size)), training=False))
                  for i in range(0, len(z), batch_size)]
         return np.concatenate([ops.convert_to_numpy(p) for p in parts])
