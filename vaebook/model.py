@@ -23,6 +23,7 @@ beta itself, so validation losses of different epochs are comparable.
 from __future__ import annotations
 
 import json
+import warnings
 import zipfile
 from pathlib import Path
 
@@ -366,15 +367,24 @@ class VAE(keras.Model):
         return self.decode(self.encode(x, batch_size, labels)[0], batch_size, labels)
 
     def load_weights(self, filepath, *args, **kwargs):
-        """``keras.Model.load_weights`` with a clear error when the file was saved for another model."""
-        try:
-            return super().load_weights(filepath, *args, **kwargs)
-        except (ValueError, KeyError) as err:
-            raise ValueError(
-                f"The weights in {filepath} do not fit this VAE (latent_dim={self.latent_dim}). Build the "
-                f"model with the configuration the weights were saved with (the same architecture and "
-                f"latent_dim), or retrain it. Keras reported: {err}"
-            ) from err
+        """``keras.Model.load_weights`` with a clear error when the file was saved for another model.
+
+        Keras warns about each layer it skips before it fails; the error says it all, so those
+        warnings are dropped when it fails and passed on when it succeeds.
+        """
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            try:
+                result = super().load_weights(filepath, *args, **kwargs)
+            except (ValueError, KeyError) as err:
+                raise ValueError(
+                    f"The weights in {filepath} do not fit this VAE (latent_dim={self.latent_dim}). Build the "
+                    f"model with the configuration the weights were saved with (the same architecture and "
+                    f"latent_dim), or retrain it. Keras reported: {err}"
+                ) from err
+        for w in caught:
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+        return result
 
     # --- serialization ----------------------------------------------------------------------
     def get_config(self):
