@@ -33,7 +33,9 @@ def test_benchmark_smoke_run(name, tmp_path):
     elif name == "training_throughput":
         assert all(r["images_per_s"] > 0 and r["heldout_elbo"] < 0 for r in rows)
     elif name == "widget_latency":
-        assert rows[0]["images_changed"] == rows[0]["changes"] and rows[0]["p95_ms"] >= rows[0]["p50_ms"] > 0
+        assert [(r["model"].split()[1], r["control"]) for r in rows] == [
+            ("conv", "sliders"), ("conditional", "sliders"), ("conditional", "digit chooser")]
+        assert all(r["images_changed"] == r["changes"] and r["p95_ms"] >= r["p50_ms"] > 0 for r in rows)
     elif name == "notebook_cost":
         assert rows[0]["seconds"] > 0 and 0.05 < rows[0]["peak_gb"] < 10
     elif name == "likelihood":
