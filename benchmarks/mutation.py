@@ -2,6 +2,7 @@
 
     python -m benchmarks.mutation             # 1.5-2 hours on an idle 2-CPU machine; writes results/mutation.json
     python -m benchmarks.mutation --limit 20  # only the first 20 mutants: checks the set-up
+    python -m benchmarks.mutation --resume    # go on with a run that was stopped (Ctrl-C, a reboot)
 
 A mutant is the package with one small change (``+`` made ``-``, ``<`` made ``<=``, a number
 changed, ...). The tests should fail for it: the mutant is *killed*. One that *survives* is either
@@ -22,7 +23,9 @@ How it runs:
 4. A fork server imports TensorFlow, Keras and pytest once, without importing vaebook and without
    running a TensorFlow op (so forking is safe). cosmic-ray's test command is this script's
    ``--client``, which asks the server to fork a child that imports the mutated package and runs
-   the tests; that saves the ~8 s import per mutant.
+   the tests; that saves the ~8 s import per mutant. Each test run's seconds go to
+   ``.cache/mutation/durations.log``; the report's time is their sum, so a paused or resumed run
+   reports the time its tests took.
 5. The test fixture ``trained`` (a 4-epoch model) is trained once, in the baseline run, and loaded
    by every mutant's run (``VAEBOOK_TEST_TRAINED``). Mutants of the training step are caught by
    the tests that train models of their own.
@@ -96,7 +99,6 @@ SKIPPED_OPERATORS = [
     r"core/ExceptionReplacer", r"core/RemoveDecorator", r"core/VariableReplacer", r"core/VariableInserter",
     r"core/ReplaceUnaryOperator_.*_(Invert|Not)$", r"core/ReplaceUnaryOperator_Delete_USub$",
 ]
-PLANNED_IF_STOPPED = 176  # what the filter selects today; --summarize reports "N of this"
 TIMEOUT = 1200  # a survivor runs every test of its file; a timeout would count as a kill
 
 
@@ -186,10 +188,14 @@ def client() -> int:
     changed = [f for f, digest in pristine.items() if sha(TREE / f) != digest]
     files = changed or list(TESTS)
     tests = list(dict.fromkeys(t for f in files for t in TESTS[f]))
+    start = time.perf_counter()
     try:
-        return ask(tests)
+        code = ask(tests)
     except OSError:  # no server: run the tests here, slower, rather than report a false kill
-        return subprocess.run([sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", *tests], cwd=TREE).returncode
+        code = subprocess.run([sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", *tests], cwd=TREE).returncode
+    with open(WORK / "durations.log", "a") as log:  # one line per test run: its seconds, exit code, mutated files
+        log.write(f"{time.perf_counter() - start:.1f} {code} {' '.join(changed) or '(baseline)'}\n")
+    return code
 
 
 # --- the run -----------------------------------------------------------------------------------
@@ -207,6 +213,10 @@ def prepare():
     archive = subprocess.run(["git", "archive", "HEAD"], cwd=ROOT, check=True, capture_output=True).stdout
     subprocess.run(["tar", "-x", "-C", str(TREE)], input=archive, check=True)
     (WORK / "pristine.json").write_text(json.dumps({f: sha(TREE / f) for f in TARGETS}))
+    for f in TARGETS:  # kept, so that --resume can undo a mutant left in place by a stopped run
+        (WORK / "pristine" / f).parent.mkdir(parents=True, exist_ok=True)
+        (WORK / "pristine" / f).write_bytes((TREE / f).read_bytes())
+    (WORK / "durations.log").unlink(missing_ok=True)
     config = {
         "module-path": list(TARGETS),
         "timeout": TIMEOUT,
@@ -258,6 +268,15 @@ with use_db(sys.argv[1], WorkDB.Mode.open) as db:
 print(kept)
 '''
 
+COUNT = r'''
+import sys
+from cosmic_ray.work_db import use_db, WorkDB
+from cosmic_ray.work_item import WorkerOutcome
+with use_db(sys.argv[1], WorkDB.Mode.open) as db:
+    done = sum(r.worker_outcome != WorkerOutcome.SKIPPED for _, r in db.completed_work_items)
+    print(done + sum(1 for _ in db.pending_work_items), sum(1 for _ in db.pending_work_items))
+'''
+
 REPORT = r'''
 import json, sys
 from cosmic_ray.work_db import use_db, WorkDB
@@ -274,21 +293,43 @@ print(json.dumps(out))
 '''
 
 
-def run(limit: int, out: Path):
+def restore_pristine():
+    """Undo a mutant that a stopped run left in the tree copy, from the copies kept by prepare()."""
+    digests = json.loads((WORK / "pristine.json").read_text())
+    for f, digest in digests.items():
+        kept = WORK / "pristine" / f
+        if not kept.exists() or sha(kept) != digest:
+            sys.exit(f"{kept} is missing or changed: the stopped run cannot be resumed; start a new one")
+        (TREE / f).write_bytes(kept.read_bytes())
+
+
+def run(limit: int, out: Path, resume: bool = False):
     if SOCKET.exists():
-        sys.exit(f"{SOCKET} exists: another mutation run is under way (or died; then delete the file)")
-    prepare()
+        try:
+            socket.socket(socket.AF_UNIX, socket.SOCK_STREAM).connect(str(SOCKET))
+            sys.exit(f"{SOCKET} answers: another mutation run is under way")
+        except ConnectionRefusedError:  # left by a run that was stopped
+            SOCKET.unlink()
+    if resume:
+        restore_pristine()
+    else:
+        prepare()
     env = dict(os.environ, PYTHONPATH=str(TREE), VAEBOOK_MUTATION_WORK=str(WORK), VAEBOOK_TEST_TRAINED=str(WORK / "trained"), PYTHONDONTWRITEBYTECODE="1",
                KERAS_HOME=str(WORK / "keras"), MPLCONFIGDIR=str(WORK / "matplotlib"), VAEBOOK_DATA="bundled")
-    subprocess.run(["rm", "-rf", str(WORK / "trained")], check=True)
     cr = str(VENV / "bin" / "cosmic-ray")
     db = str(WORK / "session.sqlite")
-    Path(db).unlink(missing_ok=True)
-    sh(cr, "init", str(WORK / "config.toml"), db, cwd=TREE, env=env)
-    kept = subprocess.run([str(VENV / "bin" / "python"), "-c", FILTER, db, json.dumps(TARGETS, default=sorted),
-                           json.dumps(SKIPPED_OPERATORS), str(max(limit, 0))], cwd=TREE, check=True, capture_output=True,
-                          text=True).stdout
-    print(f"{kept.strip()} mutants to run", flush=True)
+    if resume:
+        kept = subprocess.run([str(VENV / "bin" / "python"), "-c", COUNT, db], check=True, capture_output=True, text=True).stdout
+        print(f"resuming: {kept.split()[1]} of {kept.split()[0]} mutants still to run", flush=True)
+        kept = kept.split()[0]
+    else:
+        subprocess.run(["rm", "-rf", str(WORK / "trained")], check=True)
+        Path(db).unlink(missing_ok=True)
+        sh(cr, "init", str(WORK / "config.toml"), db, cwd=TREE, env=env)
+        kept = subprocess.run([str(VENV / "bin" / "python"), "-c", FILTER, db, json.dumps(TARGETS, default=sorted),
+                               json.dumps(SKIPPED_OPERATORS), str(max(limit, 0))], cwd=TREE, check=True, capture_output=True,
+                              text=True).stdout.strip()
+        print(f"{kept} mutants to run", flush=True)
     if limit < 0:
         return
     server = subprocess.Popen([sys.executable, "-m", "benchmarks.mutation", "--serve"], cwd=TREE, env=env)
@@ -309,10 +350,15 @@ def run(limit: int, out: Path):
         except OSError:
             pass
         server.wait(timeout=60)
-    seconds = time.perf_counter() - start
     mutants = json.loads(subprocess.run([str(VENV / "bin" / "python"), "-c", REPORT, db], check=True,
                                         capture_output=True, text=True).stdout)
-    summarize(mutants, seconds, limit, out, planned=int(kept))
+    summarize(mutants, test_seconds(), limit, out, planned=int(kept))
+
+
+def test_seconds() -> float:
+    """The seconds the test runs took (baselines included), from durations.log."""
+    log = WORK / "durations.log"
+    return sum(float(line.split()[0]) for line in log.read_text().splitlines()) if log.exists() else 0.0
 
 
 def summarize(mutants, seconds, limit, out, planned=None):
@@ -337,7 +383,7 @@ def summarize(mutants, seconds, limit, out, planned=None):
               "machine": machine(), "conditions": {
                   "tool": COSMIC_RAY, "mutated": "; ".join(f"{f}: {'all' if v is None else ', '.join(sorted(v))}" for f, v in TARGETS.items()),
                   "operators": "cosmic-ray core without " + ", ".join(SKIPPED_OPERATORS),
-                  "wall_time_s": round(seconds),
+                  "test_time_s": round(seconds),
                   "mutants_run": f"{total} of {planned if planned is not None else total} selected"},
               "rows": rows, "survivors": survivors}
     out = out or RESULTS / "mutation.json"
@@ -349,8 +395,9 @@ def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--limit", type=int, default=0, help="run only the first N mutants (0: all; -1: only count them)")
     p.add_argument("--out", type=Path, default=None)
-    p.add_argument("--summarize", type=float, metavar="SECONDS", default=None,
-                   help="only summarize the session database as it is (e.g. of a run stopped early), with its wall time")
+    p.add_argument("--resume", action="store_true", help="go on with a stopped run: only the mutants not yet run")
+    p.add_argument("--summarize", action="store_true",
+                   help="only summarize the session database as it is (e.g. of a run stopped early)")
     p.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     p.add_argument("--client", action="store_true", help=argparse.SUPPRESS)
     args = p.parse_args()
@@ -358,12 +405,14 @@ def main():
         return serve()
     if args.client:
         return client()
-    if args.summarize is not None:
+    if args.summarize:
         db = str(WORK / "session.sqlite")
         mutants = json.loads(subprocess.run([str(VENV / "bin" / "python"), "-c", REPORT, db], check=True,
                                             capture_output=True, text=True).stdout)
-        return summarize(mutants, args.summarize, 0, args.out, planned=PLANNED_IF_STOPPED)
-    run(args.limit, args.out)
+        planned = subprocess.run([str(VENV / "bin" / "python"), "-c", COUNT, db], check=True, capture_output=True,
+                                 text=True).stdout.split()[0]
+        return summarize(mutants, test_seconds(), 0, args.out, planned=int(planned))
+    run(args.limit, args.out, args.resume)
 
 
 if __name__ == "__main__":
