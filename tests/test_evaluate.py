@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from vaebook.evaluate import dataset_elbo, elbo_per_example, importance_log_likelihood
+from vaebook.evaluate import dataset_elbo, elbo_per_example, elbo_terms, importance_log_likelihood
 from vaebook.linear_gaussian import build_linear_vae, fit_ppca, widen_encoder
 
 
@@ -74,6 +74,22 @@ def test_bad_arguments(trained, mnist):
         importance_log_likelihood(vae, mnist.x_test[:2], k=0)
     with pytest.raises(ValueError, match="NaN or inf"):
         dataset_elbo(vae, np.full((2, 28, 28, 1), np.nan))
+
+
+def test_the_smallest_sizes_work_and_zero_is_refused(trained, mnist):
+    vae, _ = trained
+    x = mnist.x_test[:3]
+    log_lik, kl = elbo_terms(vae, x, samples=1, batch_size=1, max_decoded=1)
+    np.testing.assert_allclose(kl, elbo_terms(vae, x)[1], rtol=1e-5)  # closed form: batching does not change it
+    assert log_lik.shape == (3,) and np.all(log_lik < 0)
+    estimate = importance_log_likelihood(vae, x, k=1, batch_size=1, max_decoded=1)
+    assert estimate.shape == (3,) and np.all(estimate < 0)
+    for name in ("samples", "batch_size", "max_decoded"):
+        with pytest.raises(ValueError, match=f"{name} must be a whole number >= 1"):
+            elbo_terms(vae, x, **{name: 0})
+    for name in ("k", "batch_size", "max_decoded"):
+        with pytest.raises(ValueError, match=f"{name} must be a whole number >= 1"):
+            importance_log_likelihood(vae, x, **{name: 0})
 
 
 def test_linear_vae_trains_towards_exact_likelihood(mnist):
