@@ -3,6 +3,7 @@
     python -m benchmarks.mutation             # 1.5-2 hours on an idle 2-CPU machine; writes results/mutation.json
     python -m benchmarks.mutation --limit 20  # only the first 20 mutants: checks the set-up
     python -m benchmarks.mutation --resume    # go on with a run that was stopped (Ctrl-C, a reboot)
+    python -m benchmarks.mutation --replay    # plant each survivor into today's code: do the tests added since kill it?
 
 A mutant is the package with one small change (``+`` made ``-``, ``<`` made ``<=``, a number
 changed, ...). The tests should fail for it: the mutant is *killed*. One that *survives* is either
@@ -80,7 +81,8 @@ TESTS = {
         "loss_terms_use_the_encoder_mean_and_log_variance_in_their_places", "reported_validation_loss_is_reconstruction_plus_beta_kl",
         "sampling_draws_from_q_and_passes_gradients", "sampling_seed_is_reproducible_and_serializable",
         "call_gives_logits_and_decode_gives_probabilities", "dynamic_binarization_resamples_each_batch",
-        "calls_and_estimators_run_encoder_and_decoder_in_inference_mode", "keras_file_round_trip_gives_identical_outputs")] + ["tests/test_evaluate.py", "tests/test_training.py",
+        "calls_and_estimators_run_encoder_and_decoder_in_inference_mode", "loss_terms_called_directly_run_in_inference_mode",
+        "keras_file_round_trip_gives_identical_outputs")] + ["tests/test_evaluate.py", "tests/test_training.py",
                                                              "tests/test_conditional.py"],
     "vaebook/training.py": ["tests/test_cache.py", "tests/test_training.py", "tests/test_conditional.py"],
     "vaebook/cache.py": ["tests/test_cache.py"],
@@ -288,6 +290,7 @@ with use_db(sys.argv[1], WorkDB.Mode.open) as db:
         m = item.mutations[0]
         out.append({"file": str(m.module_path), "line": m.start_pos[0], "function": m.definition_name,
                     "operator": m.operator_name, "outcome": str(result.test_outcome.value if result.test_outcome else result.worker_outcome.value),
+                    "patch": result.diff or "",
                     "diff": "\n".join(l for l in (result.diff or "").splitlines() if l[:1] in "+-" and l[:3] not in ("+++", "---"))})
 print(json.dumps(out))
 '''
@@ -303,6 +306,13 @@ def restore_pristine():
         (TREE / f).write_bytes(kept.read_bytes())
 
 
+def tree_env(tree: Path) -> dict:
+    """The environment of the tests of a tree copy: its package, the run's trained fixture, no HOME writes."""
+    return dict(os.environ, PYTHONPATH=str(tree), VAEBOOK_MUTATION_WORK=str(WORK), VAEBOOK_TEST_TRAINED=str(WORK / "trained"),
+                PYTHONDONTWRITEBYTECODE="1", KERAS_HOME=str(WORK / "keras"), MPLCONFIGDIR=str(WORK / "matplotlib"),
+                VAEBOOK_DATA="bundled")
+
+
 def run(limit: int, out: Path, resume: bool = False):
     if SOCKET.exists():
         try:
@@ -314,8 +324,7 @@ def run(limit: int, out: Path, resume: bool = False):
         restore_pristine()
     else:
         prepare()
-    env = dict(os.environ, PYTHONPATH=str(TREE), VAEBOOK_MUTATION_WORK=str(WORK), VAEBOOK_TEST_TRAINED=str(WORK / "trained"), PYTHONDONTWRITEBYTECODE="1",
-               KERAS_HOME=str(WORK / "keras"), MPLCONFIGDIR=str(WORK / "matplotlib"), VAEBOOK_DATA="bundled")
+    env = tree_env(TREE)
     cr = str(VENV / "bin" / "cosmic-ray")
     db = str(WORK / "session.sqlite")
     if resume:
@@ -375,7 +384,7 @@ def summarize(mutants, seconds, limit, out, planned=None):
     killed = sum(m["outcome"] == "killed" for m in mutants)
     rows.append({"file": "all", "mutants": total, "killed": killed, "survived": total - killed,
                  "kill_rate": round(killed / total, 3) if total else ""})
-    survivors = [m for m in mutants if m["outcome"] != "killed"]
+    survivors = [{k: v for k, v in m.items() if k != "patch"} for m in mutants if m["outcome"] != "killed"]
     print("\n".join(table_lines(rows)))
     for m in survivors:
         print(f"SURVIVED {m['file']}:{m['line']} ({m['function']}) {m['operator']}\n{m['diff']}")
@@ -391,6 +400,50 @@ def summarize(mutants, seconds, limit, out, planned=None):
     print(f"wrote {out}")
 
 
+def replay(out):
+    """Plant each survivor of the run into the committed tree of today and run its file's tests (today's lists).
+
+    A run tests the code of the day it started; the tests written since for its survivors are
+    checked here, one survivor at a time, like the run itself. The outcome of each is added to the
+    run's JSON (``replay``), and each file's row gets ``killed_by_later_tests``.
+    """
+    sys.path.insert(0, str(ROOT))
+    from benchmarks._common import RESULTS
+
+    out = out or RESULTS / "mutation.json"
+    result = json.loads(out.read_text())
+    db = str(WORK / "session.sqlite")
+    mutants = json.loads(subprocess.run([str(VENV / "bin" / "python"), "-c", REPORT, db], check=True,
+                                        capture_output=True, text=True).stdout)
+    survivors = [m for m in mutants if m["outcome"] != "killed"]
+    tree = WORK / "replay"
+    subprocess.run(["rm", "-rf", str(tree)], check=True)
+    tree.mkdir(parents=True)
+    archive = subprocess.run(["git", "archive", "HEAD"], cwd=ROOT, check=True, capture_output=True).stdout
+    subprocess.run(["tar", "-x", "-C", str(tree)], input=archive, check=True)
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, check=True, capture_output=True, text=True).stdout.strip()
+    replayed = []
+    for m in survivors:
+        original = (tree / m["file"]).read_bytes()
+        patch = m["patch"].split("\n", 1)[1] + "\n"  # without cosmic-ray's "--- mutation diff ---" line
+        applied = subprocess.run(["patch", "-p1", "--forward", "--silent"], cwd=tree, input=patch, text=True)
+        if applied.returncode:
+            outcome = "not applied: the code has moved"
+        else:
+            code = subprocess.run([sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", *TESTS[m["file"]]],
+                                  cwd=tree, env=tree_env(tree), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode
+            outcome = {0: "survived", 1: "killed"}.get(code, f"error: pytest exit code {code}")
+        (tree / m["file"]).write_bytes(original)
+        print(f"{outcome:>9}  {m['file']}:{m['line']} ({m['function']}) {m['operator']}", flush=True)
+        replayed.append({**{k: v for k, v in m.items() if k != "patch"}, "replay": outcome})
+    for row in result["rows"]:
+        mine = [r for r in replayed if row["file"] in (r["file"], "all")]
+        row["killed_by_later_tests"] = sum(r["replay"] == "killed" for r in mine)
+    result["replay"] = {"commit": commit, "command": "python -m benchmarks.mutation --replay", "survivors": replayed}
+    out.write_text(json.dumps(result, indent=2) + "\n")
+    print(f"wrote {out}")
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--limit", type=int, default=0, help="run only the first N mutants (0: all; -1: only count them)")
@@ -398,6 +451,8 @@ def main():
     p.add_argument("--resume", action="store_true", help="go on with a stopped run: only the mutants not yet run")
     p.add_argument("--summarize", action="store_true",
                    help="only summarize the session database as it is (e.g. of a run stopped early)")
+    p.add_argument("--replay", action="store_true",
+                   help="after a run: plant each survivor into today's committed code and run its tests again")
     p.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     p.add_argument("--client", action="store_true", help=argparse.SUPPRESS)
     args = p.parse_args()
@@ -405,6 +460,8 @@ def main():
         return serve()
     if args.client:
         return client()
+    if args.replay:
+        return replay(args.out)
     if args.summarize:
         db = str(WORK / "session.sqlite")
         mutants = json.loads(subprocess.run([str(VENV / "bin" / "python"), "-c", REPORT, db], check=True,
