@@ -31,6 +31,8 @@ def test_elbo_with_error_is_the_mean_of_independent_estimates_and_their_standard
     assert stderr == pytest.approx(np.std(estimates, ddof=1) / 2) and stderr > 0
     with pytest.raises(ValueError, match="batches must be a whole number >= 2"):
         dataset_elbo_with_error(vae, x, batches=1)
+    mean, stderr = dataset_elbo_with_error(vae, x, batches=2, samples=1)  # the smallest sizes work
+    assert np.isfinite(mean) and stderr > 0
 
 
 def test_sample_digit_shares_reads_the_decoded_prior_samples():

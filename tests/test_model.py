@@ -192,6 +192,21 @@ def test_calls_and_estimators_run_encoder_and_decoder_in_inference_mode(mnist):
     assert len(flags) >= 9 and not any(flags), flags  # 9 encoder and decoder calls above
 
 
+def test_log_likelihood_of_codes_takes_one_code_or_k_codes_per_image(trained, mnist, rng):
+    from vaebook.losses import bernoulli_log_likelihood
+
+    vae, _ = trained
+    x = mnist.x_test[:4]
+    z = rng.normal(size=(3, 4, 2)).astype("float32")
+    per_draw = keras.ops.convert_to_numpy(vae.log_likelihood_of_codes(x, z))
+    assert per_draw.shape == (3, 4)
+    for i in range(3):  # (N, latent_dim): one code per image, the same numbers as draw i of (k, N, latent_dim)
+        one = keras.ops.convert_to_numpy(vae.log_likelihood_of_codes(x, z[i]))
+        np.testing.assert_allclose(one, per_draw[i], rtol=1e-5)
+    expected = keras.ops.convert_to_numpy(bernoulli_log_likelihood(x, vae.decoder(z[0])))
+    np.testing.assert_allclose(per_draw[0], expected, rtol=1e-5)
+
+
 def test_loss_terms_use_the_encoder_mean_and_log_variance_in_their_places(trained, mnist, rng):
     from vaebook.losses import bernoulli_log_likelihood, gaussian_kl
 
