@@ -76,6 +76,30 @@ def test_bad_arguments(trained, mnist):
         dataset_elbo(vae, np.full((2, 28, 28, 1), np.nan))
 
 
+def test_elbo_terms_of_a_nearly_certain_posterior_are_log_p_x_given_its_mean_and_the_closed_form_kl(mnist):
+    import keras
+    from keras import layers, ops
+
+    from vaebook.losses import bernoulli_log_likelihood
+    from vaebook.model import VAE, build_mlp_decoder
+
+    # q(z|x) with variance exp(-30): every draw of z is the mean to within 1e-6, so the
+    # expectation E_q[log p(x|z)] is log p(x|mean) for any number of samples.
+    image = keras.Input((28, 28, 1))
+    h = layers.Flatten()(image)
+    log_var = layers.Dense(2, kernel_initializer="zeros", bias_initializer=keras.initializers.Constant(-30.0))(h)
+    encoder = keras.Model(image, [layers.Dense(2)(h), log_var])
+    vae = VAE(encoder, build_mlp_decoder(2, hidden=(16,)), seed=0)
+    x = mnist.x_test[:6]
+    mean = ops.convert_to_numpy(encoder(x)[0])
+    at_mean = ops.convert_to_numpy(bernoulli_log_likelihood(x, vae.decoder(mean)))
+    kl = 0.5 * np.sum(mean**2 + np.exp(-30.0) - 1.0 + 30.0, axis=1)  # KL(N(m, e^-30) || N(0, 1)), by hand
+    for samples in (1, 3):
+        log_lik, kl_terms = elbo_terms(vae, x, samples=samples)
+        np.testing.assert_allclose(log_lik, at_mean, atol=1e-3)
+        np.testing.assert_allclose(kl_terms, kl, rtol=1e-5)
+
+
 def test_the_smallest_sizes_work_and_zero_is_refused(trained, mnist):
     vae, _ = trained
     x = mnist.x_test[:3]
