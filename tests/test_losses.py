@@ -30,6 +30,14 @@ def test_kl_matches_monte_carlo(rng):
     assert mc == pytest.approx(closed, abs=0.02)
 
 
+def test_kl_sums_the_latent_axis_for_any_leading_shape(rng):
+    mean = rng.normal(size=(3, 4, 2)).astype(np.float32)  # k draws x N images x latent_dim
+    log_var = rng.normal(size=(3, 4, 2)).astype(np.float32)
+    kl = np_(gaussian_kl(mean, log_var))
+    assert kl.shape == (3, 4)
+    np.testing.assert_allclose(kl, 0.5 * np.sum(mean**2 + np.exp(log_var) - 1.0 - log_var, axis=-1), rtol=1e-5)
+
+
 def test_kl_has_the_right_sign():
     # The source's formula without the leading minus sign would give a negative number here.
     assert float(np_(gaussian_kl([[1.0]], [[0.0]]))[0]) == pytest.approx(0.5)
