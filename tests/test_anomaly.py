@@ -20,6 +20,7 @@ def test_roc_auc_extremes_and_ties():
         ([0, 2, 1], [1.0, 2.0, 3.0], "booleans"),
         ([True, False], [1.0, np.nan], "NaN"),
         ([True, False, True], [1.0, 2.0], "one length"),
+        ([True, False], [1.0, 2.0, 3.0], "one length"),
         (True, 0.5, "two 1-d arrays"),  # one label and one score: not a ranking
         ([[True, False]], [[1.0, 2.0]], "two 1-d arrays"),
     ],

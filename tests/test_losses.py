@@ -5,7 +5,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from vaebook.losses import bernoulli_log_likelihood, elbo, gaussian_kl, gaussian_log_density
+from vaebook.losses import bernoulli_log_likelihood, elbo, gaussian_kl, gaussian_log_density, reparameterize
 
 
 def np_(t):
@@ -36,6 +36,12 @@ def test_kl_sums_the_latent_axis_for_any_leading_shape(rng):
     kl = np_(gaussian_kl(mean, log_var))
     assert kl.shape == (3, 4)
     np.testing.assert_allclose(kl, 0.5 * np.sum(mean**2 + np.exp(log_var) - 1.0 - log_var, axis=-1), rtol=1e-5)
+
+
+def test_reparameterize_is_mean_plus_sigma_times_the_given_eps(rng):
+    # -eps has the law of eps, so only the given eps tells z = mean + sigma * eps from mean - sigma * eps.
+    mean, log_var, eps = (rng.normal(size=(4, 2)).astype(np.float32) for _ in range(3))
+    np.testing.assert_allclose(np_(reparameterize(mean, log_var, eps)), mean + np.exp(0.5 * log_var) * eps, rtol=1e-6)
 
 
 def test_kl_has_the_right_sign():
