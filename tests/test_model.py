@@ -207,6 +207,15 @@ def test_log_likelihood_of_codes_takes_one_code_or_k_codes_per_image(trained, mn
     np.testing.assert_allclose(per_draw[0], expected, rtol=1e-5)
 
 
+def test_a_plain_vae_reads_the_images_of_an_x_y_batch_and_ignores_the_rest(mnist):
+    x = mnist.x_test[:64]
+    losses = []
+    for batch in ((x,), (x, np.zeros_like(x))):  # evaluate(x) and evaluate(x, y): the same images
+        vae = build_vae("mlp", latent_dim=2, seed=0, hidden=(16,))
+        losses.append(vae.evaluate(*batch, batch_size=32, verbose=0, return_dict=True)["loss"])
+    assert losses[1] == pytest.approx(losses[0], rel=1e-6)
+
+
 def test_loss_terms_use_the_encoder_mean_and_log_variance_in_their_places(trained, mnist, rng):
     from vaebook.losses import bernoulli_log_likelihood, gaussian_kl
 
