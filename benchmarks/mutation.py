@@ -440,6 +440,7 @@ def replay(out):
     for row in result["rows"]:
         mine = [r for r in replayed if row["file"] in (r["file"], "all")]
         row["killed_by_later_tests"] = sum(r["replay"] == "killed" for r in mine)
+        row["kill_rate_with_them"] = round((row["killed"] + row["killed_by_later_tests"]) / row["mutants"], 3) if row["mutants"] else ""
     result["replay"] = {"commit": commit, "command": "python -m benchmarks.mutation --replay", "survivors": replayed}
     out.write_text(json.dumps(result, indent=2) + "\n")
     print(f"wrote {out}")
