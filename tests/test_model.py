@@ -216,6 +216,24 @@ def test_a_plain_vae_reads_the_images_of_an_x_y_batch_and_ignores_the_rest(mnist
     assert losses[1] == pytest.approx(losses[0], rel=1e-6)
 
 
+def test_sample_and_class_weights_get_a_clear_error_instead_of_being_ignored(mnist):
+    import tensorflow as tf
+
+    x, labels, weights = mnist.x_test[:64], mnist.y_test[:64], np.zeros(64)  # zero weights would change the loss
+    vae = build_vae("mlp", latent_dim=2, seed=0, hidden=(16,))
+    cvae = build_vae("mlp", latent_dim=2, seed=0, hidden=(16,), num_classes=10)
+    calls = [lambda: vae.fit(x, sample_weight=weights, epochs=1, batch_size=32, verbose=0),
+             lambda: vae.evaluate(x, x, sample_weight=weights, batch_size=32, verbose=0),
+             lambda: cvae.fit(x, labels, sample_weight=weights, epochs=1, batch_size=32, verbose=0),
+             lambda: cvae.fit(x, labels, class_weight={d: 0.0 for d in range(10)}, epochs=1, batch_size=32, verbose=0),
+             lambda: cvae.evaluate(x, labels, sample_weight=weights, batch_size=32, verbose=0),
+             lambda: vae.fit(tf.data.Dataset.from_tensor_slices((x, x, weights)).batch(32), epochs=1, shuffle=False, verbose=0),
+             lambda: cvae.evaluate(tf.data.Dataset.from_tensor_slices((x, labels, weights)).batch(32), verbose=0)]
+    for call in calls:
+        with pytest.raises(ValueError, match="no sample_weight or class_weight: leave them out"):
+            call()
+
+
 def test_loss_terms_use_the_encoder_mean_and_log_variance_in_their_places(trained, mnist, rng):
     from vaebook.losses import bernoulli_log_likelihood, gaussian_kl
 

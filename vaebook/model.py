@@ -140,6 +140,13 @@ def build_mlp_decoder(latent_dim: int = 2, hidden=(512,), activation: str = "rel
     return keras.Model(_as_model_inputs(inputs), layers.Reshape(IMAGE_SHAPE, name="image")(h), name="decoder")
 
 
+def _refuse_weights(given: bool):
+    """The loss weighs every image alike: sample or class weights get a clear error instead of being ignored."""
+    if given:
+        raise ValueError("The VAE's loss weighs every image alike, so it takes no sample_weight or class_weight: "
+                         "leave them out (to weigh images, repeat or drop them in the training set).")
+
+
 def _part(labels, start: int, size: int):
     """labels[start:start + size], or None when there are no labels."""
     return None if labels is None else labels[start : start + size]
@@ -285,7 +292,11 @@ class VAE(keras.Model):
         return {m.name: m.result() for m in self.metrics}
 
     def _split_batch(self, data):
-        """(images, labels) of a batch as ``fit`` passes it: ``x``, ``(x,)`` or ``(x, y)``; labels only if conditional."""
+        """(images, labels) of a batch as ``fit`` passes it: ``x``, ``(x,)`` or ``(x, y)``; labels only if conditional.
+
+        Keras adds a third item for ``sample_weight`` or ``class_weight`` (a dataset can too): refused.
+        """
+        _refuse_weights(isinstance(data, (tuple, list)) and len(data) > 2)
         if not self.num_classes:
             return (data[0] if isinstance(data, (tuple, list)) else data), None
         if not isinstance(data, (tuple, list)) or len(data) < 2:
@@ -325,6 +336,7 @@ class VAE(keras.Model):
 
         A conditional VAE takes the labels as ``y`` and ``validation_data=(x_val, labels_val)``.
         """
+        _refuse_weights(kwargs.get("sample_weight") is not None or kwargs.get("class_weight") is not None)
         if isinstance(x, np.ndarray):
             x, checked = self._checked(x, y, "training")
             y = y if checked is None else checked
@@ -338,6 +350,7 @@ class VAE(keras.Model):
 
     def evaluate(self, x=None, y=None, *args, **kwargs):
         """``keras.Model.evaluate``, after the checks of :meth:`fit`; a conditional VAE takes the labels as ``y``."""
+        _refuse_weights(kwargs.get("sample_weight") is not None)
         if isinstance(x, np.ndarray):
             x, checked = self._checked(x, y if self.num_classes else None, "evaluation")
             y = y if checked is None else checked
