@@ -210,8 +210,14 @@ cmd_test() {
   ensure_env
   hermetic
   if [[ ",$only," == *,unit,* ]]; then
-    echo "== unit tests"
-    run_pytest_stage unit "${unit_paths[@]}" "${opts[@]}"
+    # Hermetic: the tests run with a fresh, empty HOME and must leave nothing in it.
+    local unit_home written
+    unit_home=$(mktemp -d "${TMPDIR:-/tmp}/vaebook-unit-home.XXXXXX")
+    echo "== unit tests, HOME=$unit_home (fresh; must stay empty)"
+    HOME=$unit_home run_pytest_stage unit "${unit_paths[@]}" "${opts[@]}"
+    written=$(cd "$unit_home" && find . -mindepth 1 -maxdepth 3 | head -n 20)
+    rm -rf "$unit_home"
+    [ -z "$written" ] || die "the unit tests wrote to HOME (they must not; point the writer at a scratch folder in tests/conftest.py): $(echo $written)"
   fi
   if [[ ",$only," == *,pairs,* ]]; then
     echo "== notebook pairs in sync"
