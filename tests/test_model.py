@@ -185,11 +185,12 @@ def test_calls_and_estimators_run_encoder_and_decoder_in_inference_mode(mnist):
     _Recorder.seen = []
     vae(x)
     vae.reconstruct(x)
-    vae.log_likelihood_of_codes(x, np.zeros((3, 4, 2), np.float32))
+    vae.log_likelihood_of_codes(x, np.zeros((4, 2), np.float32))  # one code per image
+    vae.log_likelihood_of_codes(x, np.zeros((3, 4, 2), np.float32))  # k codes per image
     elbo_terms(vae, x, samples=2)
     importance_log_likelihood(vae, x, k=3)
     flags = [training for training, _ in _Recorder.seen]
-    assert len(flags) >= 9 and not any(flags), flags  # 9 encoder and decoder calls above
+    assert len(flags) >= 10 and not any(flags), flags  # 10 encoder and decoder calls above
 
 
 def test_log_likelihood_of_codes_takes_one_code_or_k_codes_per_image(trained, mnist, rng):
