@@ -38,10 +38,9 @@ def roc_auc(is_anomaly, scores) -> float:
     is_anomaly, scores = np.asarray(is_anomaly), np.asarray(scores, np.float64)
     if is_anomaly.shape != scores.shape or is_anomaly.ndim != 1:
         raise ValueError(f"is_anomaly {is_anomaly.shape} and scores {scores.shape} must be two 1-d arrays of one length.")
-    if is_anomaly.dtype != bool:
-        if not np.isin(is_anomaly, (0, 1)).all():
-            raise ValueError("is_anomaly must be booleans (or 0/1): True marks an anomaly.")
-        is_anomaly = is_anomaly.astype(bool)
+    if not np.isin(is_anomaly, (0, 1)).all():  # True == 1 and False == 0: booleans pass
+        raise ValueError("is_anomaly must be booleans (or 0/1): True marks an anomaly.")
+    is_anomaly = is_anomaly.astype(bool)
     if is_anomaly.all() or not is_anomaly.any():
         raise ValueError("is_anomaly must contain both anomalies and normal images; an AUC needs both.")
     if not np.all(np.isfinite(scores)):
