@@ -1,3 +1,4 @@
+import re
 import warnings
 
 import numpy as np
@@ -206,6 +207,14 @@ def test_log_likelihood_of_codes_takes_one_code_or_k_codes_per_image(trained, mn
         np.testing.assert_allclose(one, per_draw[i], rtol=1e-5)
     expected = keras.ops.convert_to_numpy(bernoulli_log_likelihood(x, vae.decoder(z[0])))
     np.testing.assert_allclose(per_draw[0], expected, rtol=1e-5)
+
+
+def test_log_likelihood_of_codes_refuses_codes_of_the_wrong_shape(mnist):
+    vae = build_vae("mlp", latent_dim=2, seed=0, hidden=(16,))
+    x = mnist.x_test[:4]
+    for shape in [(2,), (4,), (4, 3), (5, 2), (3, 5, 2), (1, 3, 4, 2)]:  # one code; wrong latent size; wrong N; 4-d
+        with pytest.raises(ValueError, match=r"z must hold codes of shape \(N, 2\).*got shape " + re.escape(str(shape))):
+            vae.log_likelihood_of_codes(x, np.zeros(shape, np.float32))
 
 
 def test_a_plain_vae_reads_the_images_of_an_x_y_batch_and_ignores_the_rest(mnist):

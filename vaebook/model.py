@@ -249,6 +249,9 @@ class VAE(keras.Model):
         """
         x = ops.convert_to_tensor(x, "float32")
         z = ops.convert_to_tensor(z, "float32")
+        if len(z.shape) not in (2, 3) or z.shape[-2:] != (len(x), self.latent_dim):
+            raise ValueError(f"z must hold codes of shape (N, {self.latent_dim}), one per image, or (k, N, {self.latent_dim}), "
+                             f"k per image, for the N = {len(x)} images; got shape {tuple(z.shape)}.")
         if len(z.shape) == 2:
             return self.log_likelihood_of_output(x, self.decoder(self.with_labels(z, labels), training=False))
         k, n = ops.shape(z)[0], ops.shape(z)[1]
