@@ -1,6 +1,7 @@
 """Mutation testing of the math and the training step with cosmic-ray (by hand, never in CI).
 
-    python -m benchmarks.mutation             # 1.5-2 hours on an idle 2-CPU machine; writes results/mutation.json
+    python -m benchmarks.mutation --workers 2 # the whole run, two mutants at a time; writes results/mutation.json
+    python -m benchmarks.mutation             # one mutant at a time: about twice as long
     python -m benchmarks.mutation --limit 20  # only the first 20 mutants: checks the set-up
     python -m benchmarks.mutation --resume    # go on with a run that was stopped (Ctrl-C, a reboot)
     python -m benchmarks.mutation --replay    # plant each survivor into today's code: do the tests added since kill it?
@@ -27,7 +28,13 @@ How it runs:
    the tests; that saves the ~8 s import per mutant. Each test run's seconds go to
    ``.cache/mutation/durations.log``; the report's time is their sum, so a paused or resumed run
    reports the time its tests took.
-5. The test fixture ``trained`` (a 4-epoch model) is trained once, in the baseline run, and loaded
+5. A test run keeps about one CPU busy, so on two CPUs ``--workers 2`` runs the 176 mutants in
+   about an hour (2026-11-29: 155 of them in 67 minutes, beside a CI run; one at a time, the
+   first 21 took 23 minutes). With ``--workers N``, the mutants still to run are dealt out to N
+   workers, each with its own tree copy, fork server and copy of the session database; at the
+   end (or at the next ``--resume`` of a stopped run) their results and test seconds are merged
+   into the run's own.
+6. The test fixture ``trained`` (a 4-epoch model) is trained once, in the baseline run, and loaded
    by every mutant's run (``VAEBOOK_TEST_TRAINED``). Mutants of the training step are caught by
    the tests that train models of their own.
 """
@@ -46,8 +53,10 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 # The server and the client run from the tree copy; they find the work folder through the environment.
+# A worker of a parallel run has a work folder of its own inside the run's (MAIN).
 WORK = Path(os.environ.get("VAEBOOK_MUTATION_WORK") or ROOT / ".cache" / "mutation")
-TREE, VENV, SOCKET = WORK / "tree", WORK / "venv", WORK / "server.sock"
+MAIN = Path(os.environ.get("VAEBOOK_MUTATION_MAIN") or WORK)
+TREE, VENV, SOCKET = WORK / "tree", MAIN / "venv", WORK / "server.sock"
 COSMIC_RAY = "cosmic-ray==8.7.0"
 
 # file -> the functions (cosmic-ray's enclosing definition name; "<module>": module level) to mutate;
@@ -88,7 +97,7 @@ TESTS = {
     "vaebook/training.py": ["tests/test_cache.py", "tests/test_training.py", "tests/test_conditional.py"],
     "vaebook/cache.py": ["tests/test_cache.py"],
 }
-# Operators left out, to keep the run to the mutants a real slip would make (176 today, 1.5-2 hours):
+# Operators left out, to keep the run to the mutants a real slip would make (176 today; about an hour with --workers 2):
 # each arithmetic operator gets one replacement (+ <-> -, * <-> /), no bitwise, shift, power or
 # modulo ones; no `is` for a comparison of numbers; a minus sign is dropped (-x -> +x), not made
 # `~x` or `not x`; no exception, decorator or variable rewrites. Two more rules in FILTER: each
@@ -280,6 +289,41 @@ with use_db(sys.argv[1], WorkDB.Mode.open) as db:
     print(done + sum(1 for _ in db.pending_work_items), sum(1 for _ in db.pending_work_items))
 '''
 
+JOBS = r'''
+import json, sys
+from cosmic_ray.work_db import use_db, WorkDB
+with use_db(sys.argv[1], WorkDB.Mode.open) as db:
+    print(json.dumps(sorted(item.job_id for item in db.pending_work_items)))
+'''
+
+# Keep only the given jobs pending in a worker's copy of the database; the others are another worker's.
+KEEP = r'''
+import json, sys
+from cosmic_ray.work_db import use_db, WorkDB
+from cosmic_ray.work_item import WorkResult, WorkerOutcome
+mine = set(json.loads(sys.argv[2]))
+with use_db(sys.argv[1], WorkDB.Mode.open) as db:
+    others = [item.job_id for item in db.pending_work_items if item.job_id not in mine]
+    db.set_multiple_results(others, WorkResult(output="another worker", worker_outcome=WorkerOutcome.SKIPPED))
+'''
+
+# Copy the results that workers completed into the run's database; print how many.
+MERGE = r'''
+import sys
+from cosmic_ray.work_db import use_db, WorkDB
+from cosmic_ray.work_item import WorkerOutcome
+merged = 0
+with use_db(sys.argv[1], WorkDB.Mode.open) as db:
+    pending = {item.job_id for item in db.pending_work_items}
+    for path in sys.argv[2:]:
+        with use_db(path, WorkDB.Mode.open) as worker:
+            for item, result in worker.completed_work_items:
+                if item.job_id in pending and not (result.worker_outcome == WorkerOutcome.SKIPPED and result.output == "another worker"):
+                    db.set_result(item.job_id, result)
+                    merged += 1
+print(merged)
+'''
+
 REPORT = r'''
 import json, sys
 from cosmic_ray.work_db import use_db, WorkDB
@@ -309,12 +353,60 @@ def restore_pristine():
 
 def tree_env(tree: Path) -> dict:
     """The environment of the tests of a tree copy: its package, the run's trained fixture, no HOME writes."""
-    return dict(os.environ, PYTHONPATH=str(tree), VAEBOOK_MUTATION_WORK=str(WORK), VAEBOOK_TEST_TRAINED=str(WORK / "trained"),
+    return dict(os.environ, PYTHONPATH=str(tree), VAEBOOK_MUTATION_WORK=str(WORK), VAEBOOK_TEST_TRAINED=str(MAIN / "trained"),
                 PYTHONDONTWRITEBYTECODE="1", KERAS_HOME=str(WORK / "keras"), MPLCONFIGDIR=str(WORK / "matplotlib"),
                 VAEBOOK_DATA="bundled")
 
 
-def run(limit: int, out: Path, resume: bool = False):
+def cr_python(snippet: str, *args, cwd=None) -> str:
+    """Run one of the snippets above with cosmic-ray's Python; its standard output."""
+    return subprocess.run([str(VENV / "bin" / "python"), "-c", snippet, *map(str, args)], cwd=cwd, check=True,
+                          capture_output=True, text=True).stdout
+
+
+def merge_workers(db: str):
+    """Fold the results and test seconds of a parallel run's workers into the run's own; remove the workers."""
+    folders = sorted(WORK.glob("worker*"))
+    if not folders:
+        return
+    merged = cr_python(MERGE, db, *(f / "session.sqlite" for f in folders if (f / "session.sqlite").exists())).strip()
+    with open(WORK / "durations.log", "a") as log:
+        for f in folders:
+            if (f / "durations.log").exists():
+                log.write((f / "durations.log").read_text())
+    subprocess.run(["rm", "-rf", *map(str, folders)], check=True)
+    print(f"merged {merged} results of {len(folders)} workers", flush=True)
+
+
+def run_workers(count: int, db: str):
+    """Deal the pending mutants out to ``count`` workers (``--worker`` processes), wait for them, merge."""
+    jobs = json.loads(cr_python(JOBS, db))
+    workers = []
+    for i in range(count):
+        folder = WORK / f"worker{i}"
+        folder.mkdir()
+        subprocess.run(["cp", "-a", str(TREE), str(folder / "tree")], check=True)
+        subprocess.run(["cp", "-a", str(WORK / "pristine"), str(WORK / "pristine.json"), str(WORK / "config.toml"),
+                        str(folder)], check=True)
+        subprocess.run(["cp", db, str(folder / "session.sqlite")], check=True)
+        cr_python(KEEP, folder / "session.sqlite", json.dumps(jobs[i::count]))
+        env = dict(tree_env(folder / "tree"), VAEBOOK_MUTATION_WORK=str(folder), VAEBOOK_MUTATION_MAIN=str(WORK))
+        workers.append(subprocess.Popen([sys.executable, "-m", "benchmarks.mutation", "--resume", "--worker"],
+                                        cwd=ROOT, env=env))
+        print(f"worker {i}: {len(jobs[i::count])} mutants", flush=True)
+    try:
+        codes = [w.wait() for w in workers]
+    finally:
+        for w in workers:  # on Ctrl-C: stop them all; --resume merges what they finished
+            if w.poll() is None:
+                w.terminate()
+                w.wait()
+    merge_workers(db)
+    if any(codes):
+        sys.exit(f"a worker failed (exit codes {codes}); its error is above; --resume goes on with what is left")
+
+
+def run(limit: int, out: Path, resume: bool = False, workers: int = 1, worker: bool = False):
     if SOCKET.exists():
         try:
             socket.socket(socket.AF_UNIX, socket.SOCK_STREAM).connect(str(SOCKET))
@@ -328,6 +420,8 @@ def run(limit: int, out: Path, resume: bool = False):
     env = tree_env(TREE)
     cr = str(VENV / "bin" / "cosmic-ray")
     db = str(WORK / "session.sqlite")
+    if resume and not worker:
+        merge_workers(db)  # what the workers of a stopped parallel run finished
     if resume:
         kept = subprocess.run([str(VENV / "bin" / "python"), "-c", COUNT, db], check=True, capture_output=True, text=True).stdout
         print(f"resuming: {kept.split()[1]} of {kept.split()[0]} mutants still to run", flush=True)
@@ -342,26 +436,35 @@ def run(limit: int, out: Path, resume: bool = False):
         print(f"{kept} mutants to run", flush=True)
     if limit < 0:
         return
-    server = subprocess.Popen([sys.executable, "-m", "benchmarks.mutation", "--serve"], cwd=TREE, env=env)
-    start = time.perf_counter()
-    try:
-        while not SOCKET.exists():
-            if server.poll() is not None:
-                sys.exit("the fork server stopped before it listened; its error is above")
-            time.sleep(0.5)
-        baseline = subprocess.run([sys.executable, "-m", "benchmarks.mutation", "--client"], cwd=TREE, env=env)
-        if baseline.returncode != 0:
-            sys.exit(f"the unmutated tests fail (see {WORK / 'last-run.log'}); fix them first")
-        print(f"baseline passed in {time.perf_counter() - start:.0f} s", flush=True)
-        sh(cr, "exec", str(WORK / "config.toml"), db, cwd=TREE, env=env)
-    finally:
+    # The baseline runs the unmutated tests once (and trains the shared ``trained`` fixture); a
+    # worker, or a resumed parallel run, relies on the run's first baseline.
+    baseline = not worker and not (resume and workers > 1)
+    if baseline or workers == 1:
+        server = subprocess.Popen([sys.executable, "-m", "benchmarks.mutation", "--serve"], cwd=TREE, env=env)
+        start = time.perf_counter()
         try:
-            ask("stop")
-        except OSError:
-            pass
-        server.wait(timeout=60)
-    mutants = json.loads(subprocess.run([str(VENV / "bin" / "python"), "-c", REPORT, db], check=True,
-                                        capture_output=True, text=True).stdout)
+            while not SOCKET.exists():
+                if server.poll() is not None:
+                    sys.exit("the fork server stopped before it listened; its error is above")
+                time.sleep(0.5)
+            if baseline:
+                code = subprocess.run([sys.executable, "-m", "benchmarks.mutation", "--client"], cwd=TREE, env=env).returncode
+                if code != 0:
+                    sys.exit(f"the unmutated tests fail (see {WORK / 'last-run.log'}); fix them first")
+                print(f"baseline passed in {time.perf_counter() - start:.0f} s", flush=True)
+            if workers == 1:
+                sh(cr, "exec", str(WORK / "config.toml"), db, cwd=TREE, env=env)
+        finally:
+            try:
+                ask("stop")
+            except OSError:
+                pass
+            server.wait(timeout=60)
+    if workers > 1:
+        run_workers(workers, db)
+    if worker:
+        return
+    mutants = json.loads(cr_python(REPORT, db))
     summarize(mutants, test_seconds(), limit, out, planned=int(kept))
 
 
@@ -455,6 +558,8 @@ def main():
                    help="only summarize the session database as it is (e.g. of a run stopped early)")
     p.add_argument("--replay", action="store_true",
                    help="after a run: plant each survivor into today's committed code and run its tests again")
+    p.add_argument("--workers", type=int, default=1, help="how many mutants to run at a time (default 1)")
+    p.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     p.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     p.add_argument("--client", action="store_true", help=argparse.SUPPRESS)
     args = p.parse_args()
@@ -471,7 +576,9 @@ def main():
         planned = subprocess.run([str(VENV / "bin" / "python"), "-c", COUNT, db], check=True, capture_output=True,
                                  text=True).stdout.split()[0]
         return summarize(mutants, test_seconds(), 0, args.out, planned=int(planned))
-    run(args.limit, args.out, args.resume)
+    if args.workers < 1:
+        p.error(f"--workers must be a whole number >= 1, got {args.workers}")
+    run(args.limit, args.out, args.resume, args.workers, args.worker)
 
 
 if __name__ == "__main__":
