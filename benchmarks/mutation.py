@@ -91,7 +91,9 @@ TESTS = {
         "sampling_draws_from_q_and_passes_gradients", "sampling_seed_is_reproducible_and_serializable",
         "call_gives_logits_and_decode_gives_probabilities", "dynamic_binarization_resamples_each_batch",
         "calls_and_estimators_run_encoder_and_decoder_in_inference_mode", "loss_terms_called_directly_run_in_inference_mode",
-        "log_likelihood_of_codes_takes_one_code_or_k_codes_per_image", "a_plain_vae_reads_the_images_of_an_x_y_batch_and_ignores_the_rest",
+        "log_likelihood_of_codes_takes_one_code_or_k_codes_per_image", "log_likelihood_of_codes_refuses_codes_of_the_wrong_shape",
+        "a_plain_vae_reads_the_images_of_an_x_y_batch_and_ignores_the_rest",
+        "sample_and_class_weights_get_a_clear_error_instead_of_being_ignored",
         "keras_file_round_trip_gives_identical_outputs")] + ["tests/test_training.py", "tests/test_conditional.py",
                                                              "tests/test_evaluate.py"],  # its k-sweep takes 80 s: last
     "vaebook/training.py": ["tests/test_cache.py", "tests/test_training.py", "tests/test_conditional.py"],
