@@ -227,8 +227,6 @@ def test_a_plain_vae_reads_the_images_of_an_x_y_batch_and_ignores_the_rest(mnist
 
 
 def test_sample_and_class_weights_get_a_clear_error_instead_of_being_ignored(mnist):
-    import tensorflow as tf
-
     x, labels, weights = mnist.x_test[:64], mnist.y_test[:64], np.zeros(64)  # zero weights would change the loss
     vae = build_vae("mlp", latent_dim=2, seed=0, hidden=(16,))
     cvae = build_vae("mlp", latent_dim=2, seed=0, hidden=(16,), num_classes=10)
