@@ -44,6 +44,7 @@ def one_run(seed: int, threads: int, smoke: bool, model: str = "main") -> dict:
     tf.config.threading.set_inter_op_parallelism_threads(threads)
     import numpy as np
 
+    from vaebook.codes import decode, encode
     from vaebook.configs import SERIES
     from vaebook.data import load_mnist
     from vaebook.evaluate import code_knn_accuracy, dataset_elbo, digit_reader
@@ -56,7 +57,7 @@ def one_run(seed: int, threads: int, smoke: bool, model: str = "main") -> dict:
         config = dataclasses.replace(config, epochs=2, warmup_epochs=1, patience=1)
     vae, history = train(config, data, verbose=0)
     test_labels, train_labels = (data.y_test, data.y_train) if config.conditional else (None, None)
-    test_codes, train_codes = vae.encode(data.x_test, labels=test_labels)[0], vae.encode(data.x_train, labels=train_labels)[0]
+    test_codes, train_codes = encode(vae, data.x_test, labels=test_labels)[0], encode(vae, data.x_train, labels=train_labels)[0]
     result = {
         "seed": seed,
         "threads": threads,
@@ -70,7 +71,7 @@ def one_run(seed: int, threads: int, smoke: bool, model: str = "main") -> dict:
     }
     if config.conditional:
         read, z = digit_reader(data.x_train, data.y_train), prior_samples(100, config.latent_dim, seed=1)
-        shares = [float(np.mean(read(vae.decode(z, labels=np.full(100, d))) == d)) for d in range(10)]
+        shares = [float(np.mean(read(decode(vae, z, labels=np.full(100, d))) == d)) for d in range(10)]
         result["on_demand_mean"], result["on_demand_lowest"] = round(float(np.mean(shares)), 3), round(min(shares), 3)
     return result
 

@@ -71,7 +71,8 @@ def main(argv=None):
 
     from vaebook.data import load_mnist
     from vaebook.evaluate import dataset_elbo
-    from vaebook.model import VAE, build_vae
+    from vaebook.architectures import build_vae
+    from vaebook.model import VAE
 
     data = load_mnist("bundled", verbose=False)
     x = data.x_train[:512] if args.smoke else data.x_train

@@ -32,12 +32,13 @@ def measure(explorer, set_value, values) -> dict:
 
 def main(argv=None):
     args = parser(__doc__).parse_args(argv)
+    from vaebook.codes import encode, num_classes_of
     from vaebook.data import load_mnist
     from vaebook.widgets import LatentExplorer
 
     data = load_mnist("bundled", verbose=False)
     if args.smoke:
-        from vaebook.model import build_vae
+        from vaebook.architectures import build_vae
 
         models = {"untrained conv VAE": build_vae("conv", seed=0),
                   "untrained conditional conv VAE": build_vae("conv", seed=0, num_classes=10)}
@@ -51,16 +52,16 @@ def main(argv=None):
     rng = np.random.default_rng(0)
     rows = []
     for model, vae in models.items():
-        given = {"labels": data.y_test} if vae.num_classes else {}
-        means, _ = vae.encode(data.x_test, **given)
+        given = {"labels": data.y_test} if num_classes_of(vae) else {}
+        means, _ = encode(vae, data.x_test, **given)
         explorer = LatentExplorer(vae, means, data.y_test)
 
         def slide(i, value):
             explorer.sliders[i % 2].value = value
 
         controls = {"sliders": (slide, [float(v) for v in rng.uniform(-3, 3, size=changes).round(2)])}
-        if vae.num_classes:  # each digit differs from the one before, so each change is a real one
-            digits = np.cumsum(rng.integers(1, vae.num_classes, size=changes)) % vae.num_classes
+        if num_classes_of(vae):  # each digit differs from the one before, so each change is a real one
+            digits = np.cumsum(rng.integers(1, num_classes_of(vae), size=changes)) % num_classes_of(vae)
             controls["digit chooser"] = (lambda i, d: explorer.set_label(d), [int(d) for d in digits])
         for control, (set_value, values) in controls.items():
             row = {"model": model, "control": control, **measure(explorer, set_value, values),

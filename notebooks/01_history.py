@@ -33,6 +33,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from vaebook import pretrained
+from vaebook.codes import decode, encode
 from vaebook.data import load_mnist
 from vaebook.history import plot_timeline, references
 from vaebook.latent import prior_radius, prior_samples, share_in_prior_region
@@ -101,7 +102,7 @@ vae = pretrained.model_for("mlp_beta1", data)
 # codes from:
 
 # %%
-codes = {"autoencoder (beta = 0)": autoencoder.encode(data.x_test)[0], "VAE (beta = 1)": vae.encode(data.x_test)[0]}
+codes = {"autoencoder (beta = 0)": encode(autoencoder, data.x_test)[0], "VAE (beta = 1)": encode(vae, data.x_test)[0]}
 fig, axes = plt.subplots(1, 2, figsize=(13, 5.5))
 for ax, (name, means) in zip(axes, codes.items()):
     scatter_latent(means, data.y_test, ax=ax, title=name)
@@ -142,7 +143,7 @@ for name, means in codes.items():
 # %%
 z10 = prior_samples(10, latent_dim=2, seed=1)
 show_images(
-    np.concatenate([autoencoder.decode(z10), vae.decode(z10)]),
+    np.concatenate([decode(autoencoder, z10), decode(vae, z10)]),
     row_labels=["autoencoder", "VAE"],
     suptitle="Samples: the same 10 codes z ~ N(0, I), decoded by each model",
 )

@@ -39,6 +39,7 @@
 # %%
 # vaebook comes first: importing it quiets TensorFlow's C++ start-up lines, which would
 # otherwise appear under this cell when keras loads TensorFlow.
+from vaebook.codes import encode
 from vaebook.data import load_mnist
 from vaebook.estimators import compare_estimators
 from vaebook.evaluate import dataset_elbo_with_error, importance_log_likelihood
@@ -376,7 +377,7 @@ def kl_to_prior(mean, log_var):
 exercises.check_kl_to_prior(kl_to_prior)
 
 # %% [markdown]
-# **Exercise 2 (a number).** Use your `kl_to_prior` on the PPCA encoder: `ppca.encode(x)`
+# **Exercise 2 (a number).** Use your `kl_to_prior` on the PPCA encoder: `encode(ppca, x)`
 # returns the mean and the log-variance of q(z|x) for the 500 digits in `x`. How many nats does
 # the KL term cost per digit, on average? (The checker accepts your number within 0.01.)
 

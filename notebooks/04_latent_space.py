@@ -36,6 +36,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from vaebook import pretrained
+from vaebook.codes import decode, encode, reconstruct
 from vaebook.data import load_mnist
 from vaebook.evaluate import code_knn_accuracy, digit_reader, sample_digit_shares
 from vaebook.latent import grid_axes, interpolate, prior_samples, quantile_grid, quantile_values
@@ -59,7 +60,7 @@ vae = pretrained.model_for("main", data)
 # image's position in the latent space. `vae.encode` returns both parts for the whole test set.
 
 # %%
-means, log_vars = vae.encode(data.x_test)
+means, log_vars = encode(vae, data.x_test)
 print(f"{len(means):,} test images -> means of shape {means.shape}")
 
 # %% [markdown]
@@ -79,7 +80,7 @@ plt.show()
 # test digit from its code alone:
 
 # %%
-train_means, _ = vae.encode(data.x_train)
+train_means, _ = encode(vae, data.x_train)
 print(f"5-NN accuracy on the 2-d test codes: {code_knn_accuracy(train_means, data.y_train, means, data.y_test):.0%} (chance: 10%)")
 
 # %% [markdown]
@@ -121,7 +122,7 @@ print(f"grid coordinates: {coords.round(2)}")
 
 # %%
 grid = quantile_grid(n, latent_dim=2)
-images = vae.decode(grid)
+images = decode(vae, grid)
 print(f"decoded {len(grid)} codes into images of shape {images.shape[1:]}")
 
 # %%
@@ -145,7 +146,7 @@ print("outside it, by digit: " + ", ".join(f"{d}: {1 - inside[data.y_test == d].
 
 # %%
 xs, ys = grid_axes(n, codes=means)
-data_images = vae.decode(quantile_grid(n, latent_dim=2, codes=means))
+data_images = decode(vae, quantile_grid(n, latent_dim=2, codes=means))
 show_manifold(data_images, xs, ycoords=ys, title="Decoded grid at the quantiles of the test codes")
 plt.show()
 
@@ -171,7 +172,7 @@ print(f"the reader on real test digits: {np.mean(read(data.x_test) == data.y_tes
 # %%
 first_of_each = [int(np.flatnonzero(data.y_test == digit)[0]) for digit in range(10)]
 originals = data.x_test[first_of_each]
-reconstructions = vae.reconstruct(originals)
+reconstructions = reconstruct(vae, originals)
 show_images(
     np.concatenate([originals, reconstructions]),
     ncols=10,
@@ -181,7 +182,7 @@ show_images(
 plt.show()
 print(f"read as:        {read(reconstructions)}")
 print(f"reconstructions that keep their digit: {np.sum(read(reconstructions) == np.arange(10))} of 10")
-print(f"over the whole test set: {np.mean(read(vae.reconstruct(data.x_test)) == data.y_test):.0%}")
+print(f"over the whole test set: {np.mean(read(reconstruct(vae, data.x_test)) == data.y_test):.0%}")
 
 # %% [markdown]
 # Two numbers per image are not much. The reconstructions keep the digit's rough shape and
@@ -196,7 +197,7 @@ print(f"over the whole test set: {np.mean(read(vae.reconstruct(data.x_test)) == 
 
 # %%
 z = prior_samples(20, latent_dim=2, seed=0)
-samples = vae.decode(z)
+samples = decode(vae, z)
 show_images(samples, ncols=10, suptitle="Samples: z ~ N(0, I), decoded (pixel probabilities)")
 plt.show()
 print(f"read as: {read(samples)}")
@@ -229,7 +230,7 @@ print("share of 2,000 samples read as each digit: " + ", ".join(f"{d}: {share:.0
 # %%
 start, end = int(np.flatnonzero(data.y_test == 7)[0]), int(np.flatnonzero(data.y_test == 6)[0])
 path = interpolate(means[start], means[end], steps=10)
-path_images = vae.decode(path)
+path_images = decode(vae, path)
 show_images(path_images, ncols=10, suptitle="Decoded along the line from a 7 (left) to a 6 (right)")
 plt.show()
 print(f"read as: {read(path_images)}")

@@ -36,6 +36,7 @@ import numpy as np
 
 from vaebook import pretrained
 from vaebook.anomaly import elbo_scores, roc_auc
+from vaebook.codes import decode, encode, reconstruct
 from vaebook.configs import BETAS
 from vaebook.data import binarize, load_mnist
 from vaebook.evaluate import elbo_per_example, importance_log_likelihood, rate_distortion, uncertain_pixel_fraction
@@ -132,7 +133,7 @@ plt.show()
 # at a 7: it can only draw what it was trained on.
 
 # %%
-means, _ = no_sevens.encode(data.x_test)
+means, _ = encode(no_sevens, data.x_test)
 explorer = LatentExplorer(no_sevens, means, data.y_test)
 first_seven = int(np.flatnonzero(is_seven)[0])
 explorer.set_point(means[first_seven])
@@ -145,7 +146,7 @@ explorer
 # %%
 sevens = data.x_test[is_seven][:10]
 show_images(
-    np.concatenate([sevens, oracle.reconstruct(sevens), no_sevens.reconstruct(sevens)]),
+    np.concatenate([sevens, reconstruct(oracle, sevens), reconstruct(no_sevens, sevens)]),
     row_labels=["test 7s", "all digits", "no 7s"],
     suptitle="Test 7s and their reconstructions by two models",
 )
@@ -204,7 +205,7 @@ originals = data.x_test[:10]
 z = prior_samples(10, latent_dim=2, seed=1)
 low, high = sweep[BETAS[0]], sweep[BETAS[-1]]
 show_images(
-    np.concatenate([originals, low.reconstruct(originals), high.reconstruct(originals), low.decode(z), high.decode(z)]),
+    np.concatenate([originals, reconstruct(low, originals), reconstruct(high, originals), decode(low, z), decode(high, z)]),
     row_labels=[
         "originals",
         f"rec b={BETAS[0]:g}",
@@ -234,9 +235,9 @@ plt.show()
 # %%
 model = sweep[1.0]
 z = prior_samples(1, latent_dim=2, seed=3)
-p = model.decode(z)
+p = decode(model, z)
 draws = binarize(np.repeat(p, 3, axis=0), seed=0)  # three draws x ~ Bernoulli(p)
-train_means, _ = model.encode(data.x_train)
+train_means, _ = encode(model, data.x_train)
 neighbours = data.x_train[nearest_codes(train_means, z[0], n=10)]
 show_images(
     np.concatenate([p, draws, neighbours.mean(axis=0, keepdims=True)]),

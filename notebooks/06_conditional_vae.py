@@ -36,6 +36,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from vaebook import pretrained
+from vaebook.codes import decode, encode
 from vaebook.conditional import decode_under_every_label, label_free_bound, log_likelihood_under_every_label
 from vaebook.data import load_mnist
 from vaebook.evaluate import code_knn_accuracy, digit_reader, elbo_per_example, importance_log_likelihood
@@ -108,7 +109,7 @@ plt.show()
 read = digit_reader(data.x_train, data.y_train)
 z100 = prior_samples(100, 2, seed=1)
 for digit in range(10):
-    shown = read(cvae.decode(z100, labels=np.full(100, digit)))
+    shown = read(decode(cvae, z100, labels=np.full(100, digit)))
     misread = np.bincount(shown[shown != digit], minlength=10)
     print(f"asked for {digit}: {np.mean(shown == digit):4.0%} read as {digit}; most misread as {misread.argmax()} ({misread.max()})")
 
@@ -126,7 +127,7 @@ for digit in range(10):
 
 # %%
 picks = [int(np.flatnonzero(data.y_test == d)[0]) for d in (0, 2, 4, 7, 9)]
-codes, _ = cvae.encode(data.x_test[picks], labels=data.y_test[picks])
+codes, _ = encode(cvae, data.x_test[picks], labels=data.y_test[picks])
 rows = decode_under_every_label(cvae, codes).reshape(len(picks), 10, 28, 28)
 show_images(np.concatenate([data.x_test[picks].reshape(-1, 1, 28, 28), rows], axis=1).reshape(-1, 28, 28), ncols=11,
             titles=["real"] + [f"as {d}" for d in range(10)] + [""] * 11 * (len(picks) - 1),
@@ -146,8 +147,8 @@ plt.show()
 # main model's:
 
 # %%
-vae_means, _ = vae.encode(data.x_test)
-cvae_means, _ = cvae.encode(data.x_test, labels=data.y_test)
+vae_means, _ = encode(vae, data.x_test)
+cvae_means, _ = encode(cvae, data.x_test, labels=data.y_test)
 fig, axes = plt.subplots(1, 2, figsize=(13, 4.8), layout="constrained")
 scatter_latent(vae_means, data.y_test, ax=axes[0], title="VAE (notebook 04): q(z|x)")
 scatter_latent(cvae_means, data.y_test, ax=axes[1], title="Conditional VAE: q(z|x, y)")
@@ -160,8 +161,8 @@ plt.show()
 # training codes and score it on the test codes, for both models:
 
 # %%
-vae_train, _ = vae.encode(data.x_train)
-cvae_train, _ = cvae.encode(data.x_train, labels=data.y_train)
+vae_train, _ = encode(vae, data.x_train)
+cvae_train, _ = encode(cvae, data.x_train, labels=data.y_train)
 knn_vae = code_knn_accuracy(vae_train, data.y_train, vae_means, data.y_test)
 knn_cvae = code_knn_accuracy(cvae_train, data.y_train, cvae_means, data.y_test)
 print(f"digit read from the code by 5-NN: VAE {knn_vae:.0%}, conditional VAE {knn_cvae:.0%} (chance: about 10%)")

@@ -22,7 +22,7 @@ import numpy as np
 import pytest
 
 from vaebook.data import load_mnist
-from vaebook.model import build_vae, load_vae
+from vaebook.architectures import build_vae, load_vae
 
 
 @pytest.fixture(scope="session")
@@ -42,7 +42,7 @@ def trained(mnist):
         with open(os.path.join(keep, "history.json")) as f:
             return load_vae(os.path.join(keep, "vae.keras")), json.load(f)
     vae = build_vae("conv", latent_dim=2, seed=0)
-    history = vae.fit(mnist.x_train, epochs=4, batch_size=128, validation_data=mnist.x_test, verbose=0).history
+    history = vae.fit(mnist.x_train, epochs=4, batch_size=128, validation_data=(mnist.x_test,), verbose=0).history
     if keep:
         os.makedirs(keep, exist_ok=True)
         with open(os.path.join(keep, "history.json"), "w") as f:

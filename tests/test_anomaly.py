@@ -39,7 +39,7 @@ def test_scores_are_minus_elbo_and_the_ratio_subtracts_the_reference(trained, mn
 
 
 def test_likelihood_ratio_is_reference_elbo_minus_model_elbo(trained, mnist):
-    from vaebook.model import build_vae
+    from vaebook.architectures import build_vae
 
     vae, _ = trained
     untrained = build_vae("conv", latent_dim=2, seed=1)
@@ -98,7 +98,7 @@ def test_rate_distortion_is_the_split_elbo(trained, mnist, rng):
 
 
 def test_higher_beta_buys_lower_rate_for_more_distortion(mnist):
-    from vaebook.model import build_vae
+    from vaebook.architectures import build_vae
 
     x = mnist.x_train[:1000]
     points = {}
@@ -144,8 +144,8 @@ def test_elbo_terms_decode_in_bounded_chunks(trained, mnist, monkeypatch):
     vae, _ = trained
     x = mnist.x_test[:20]
     sizes = []
-    original = vae.log_likelihood_of_codes
-    monkeypatch.setattr(vae, "log_likelihood_of_codes", lambda xb, z: sizes.append(z.shape[0] * z.shape[1]) or original(xb, z))
+    original = vae.log_likelihood
+    monkeypatch.setattr(vae, "log_likelihood", lambda xb, z, training=False: sizes.append(z.shape[0]) or original(xb, z, training))
     chunked, _ = elbo_terms(vae, x, samples=50, max_decoded=100)
     assert max(sizes) <= 100 and sum(sizes) == 50 * 20
     sizes.clear()

@@ -1,6 +1,8 @@
 """Reading digits (k-NN on latent codes and on pixels) and the ELBO with its Monte Carlo error."""
 
 import numpy as np
+import keras
+import keras
 import pytest
 
 
@@ -21,7 +23,7 @@ def test_code_knn_accuracy_and_digit_reader(mnist):
 
 def test_elbo_with_error_is_the_mean_of_independent_estimates_and_their_standard_error(mnist):
     from vaebook.evaluate import dataset_elbo, dataset_elbo_with_error
-    from vaebook.model import build_vae
+    from vaebook.architectures import build_vae
 
     vae = build_vae("mlp", latent_dim=2, seed=0, hidden=(16,))
     x = mnist.x_test[:50]
@@ -39,13 +41,11 @@ def test_sample_digit_shares_reads_the_decoded_prior_samples():
     from vaebook.evaluate import sample_digit_shares
     from vaebook.latent import prior_samples
 
-    class SignDecoder:  # "decodes" z to an image whose first pixel is z[0]
-        latent_dim = 2
-
-        def decode(self, z):
-            images = np.zeros((len(z), 28, 28, 1), np.float32)
-            images[:, 0, 0, 0] = z[:, 0]
-            return images
+    class SignDecoder:  # a VAE whose decoder turns on the first pixel where z[0] > 0.5, and no other pixel
+        decoder = keras.Sequential([keras.Input((2,)), keras.layers.Dense(784), keras.layers.Reshape((28, 28, 1))])
+        kernel, bias = np.zeros((2, 784), np.float32), np.full(784, -100.0, np.float32)
+        kernel[0, 0], bias[0] = 100.0, -50.0  # logit 100 * (z[0] - 0.5)
+        decoder.layers[0].set_weights([kernel, bias])
 
     def read(images):  # reads a 3 where z[0] > 0.5, a 7 elsewhere
         return np.where(images[:, 0, 0, 0] > 0.5, 3, 7)

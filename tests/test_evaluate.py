@@ -1,4 +1,5 @@
 import numpy as np
+import keras
 import pytest
 
 from vaebook.evaluate import dataset_elbo, elbo_per_example, elbo_terms, importance_log_likelihood
@@ -46,17 +47,17 @@ def test_estimate_is_above_elbo_and_tightens_with_k(trained, mnist):
 def test_estimate_is_chunked(trained, mnist):
     vae, _ = trained
     sizes = []
-    original = type(vae).log_likelihood_of_codes
+    original = type(vae).log_likelihood
 
-    def spy(self, x, z):
-        sizes.append(int(np.prod(z.shape[:-1])))
-        return original(self, x, z)
+    def spy(self, x, z, training=False):
+        sizes.append(int(z.shape[0]))  # codes decoded in one call
+        return original(self, x, z, training=training)
 
-    type(vae).log_likelihood_of_codes = spy
+    type(vae).log_likelihood = spy
     try:
         out = importance_log_likelihood(vae, mnist.x_test[:7], k=5000, max_decoded=700)
     finally:
-        type(vae).log_likelihood_of_codes = original
+        type(vae).log_likelihood = original
     assert out.shape == (7,) and np.all(np.isfinite(out))
     assert max(sizes) <= 700 and sum(sizes) == 7 * 5000
 
@@ -81,7 +82,8 @@ def test_elbo_terms_of_a_nearly_certain_posterior_are_log_p_x_given_its_mean_and
     from keras import layers, ops
 
     from vaebook.losses import bernoulli_log_likelihood
-    from vaebook.model import VAE, build_mlp_decoder
+    from vaebook.architectures import build_mlp_decoder
+    from vaebook.model import VAE
 
     # q(z|x) with variance exp(-30): every draw of z is the mean to within 1e-6, so the
     # expectation E_q[log p(x|z)] is log p(x|mean) for any number of samples.
@@ -124,3 +126,32 @@ def test_linear_vae_trains_towards_exact_likelihood(mnist):
     after = model.exact_log_marginal(mnist.x_test[:200]).mean()
     assert after > before + 100
     assert dataset_elbo(model, mnist.x_test[:200], samples=50) < after
+
+
+def test_log_likelihood_of_codes_takes_one_code_or_k_codes_per_image(trained, mnist, rng):
+    from vaebook.evaluate import log_likelihood_of_codes
+    from vaebook.losses import bernoulli_log_likelihood
+
+    vae, _ = trained
+    x = mnist.x_test[:4]
+    z = rng.normal(size=(3, 4, 2)).astype("float32")
+    per_draw = keras.ops.convert_to_numpy(log_likelihood_of_codes(vae, x, z))
+    assert per_draw.shape == (3, 4)
+    for i in range(3):  # (N, latent_dim): one code per image, the same numbers as draw i of (k, N, latent_dim)
+        one = keras.ops.convert_to_numpy(log_likelihood_of_codes(vae, x, z[i]))
+        np.testing.assert_allclose(one, per_draw[i], rtol=1e-5)
+    expected = keras.ops.convert_to_numpy(bernoulli_log_likelihood(x, vae.decoder(z[2])))
+    np.testing.assert_allclose(per_draw[2], expected, rtol=1e-5)
+
+
+def test_log_likelihood_of_codes_refuses_codes_of_the_wrong_shape(mnist):
+    import re
+
+    from vaebook.architectures import build_vae
+    from vaebook.evaluate import log_likelihood_of_codes
+
+    vae = build_vae("mlp", latent_dim=2, seed=0, hidden=(16,))
+    x = mnist.x_test[:4]
+    for shape in [(2,), (4,), (4, 3), (5, 2), (3, 5, 2), (1, 3, 4, 2)]:  # one code; wrong latent size; wrong N; 4-d
+        with pytest.raises(ValueError, match=r"z must hold codes of shape \(N, 2\).*got shape " + re.escape(str(shape))):
+            log_likelihood_of_codes(vae, x, np.zeros(shape, np.float32))

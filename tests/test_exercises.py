@@ -7,6 +7,7 @@ import scipy.stats
 from keras import ops
 
 from vaebook import exercises, pretrained, solutions
+from vaebook.architectures import build_vae
 from vaebook.configs import BETAS
 from vaebook.evaluate import digit_reader
 from vaebook.linear_gaussian import fit_ppca
@@ -271,9 +272,9 @@ def test_number_checkers_reject_wrong_notebook_objects(mnist):
 
 def test_a_number_stub_costs_nothing_and_shows_no_result_object(mnist):
     class Untouchable:
-        latent_dim = 2
+        decoder = build_vae("mlp", hidden=(8,), seed=0).decoder
 
-        def encode(self, x):
+        def __call__(self, *args, **kwargs):
             raise AssertionError("a stub must not make the checker compute its reference")
 
     result = exercises.check_mean_kl_to_prior(..., Untouchable(), mnist.x_test)

@@ -6,9 +6,11 @@ import subprocess
 import sys
 
 import numpy as np
+import keras
 import pytest
 
 from vaebook import pretrained
+from vaebook.codes import decode, encode, latent_dim_of
 from vaebook.configs import SERIES, series_config
 from vaebook.data import load_mnist
 from vaebook.model import VAE
@@ -38,9 +40,11 @@ def test_loaded_main_model_is_ready_and_scores_as_the_manifest_says(mnist):
     from vaebook.evaluate import dataset_elbo
 
     vae = pretrained.load("main")
-    assert isinstance(vae, VAE) and vae.latent_dim == 2 and float(vae.kl_weight.numpy()) == 1.0
-    assert dataset_elbo(vae, mnist.x_test, samples=10) == pytest.approx(pretrained.info("main")["heldout_elbo"], abs=0.05)
-    means, _ = vae.encode(mnist.x_test)
+    assert isinstance(vae, VAE) and latent_dim_of(vae) == 2 and float(keras.ops.convert_to_numpy(vae.kl_weight)) == 1.0
+    # The manifest's number was measured on TensorFlow; another backend draws other samples of z.
+    tolerance = 0.05 if keras.backend.backend() == "tensorflow" else 0.5
+    assert dataset_elbo(vae, mnist.x_test, samples=10) == pytest.approx(pretrained.info("main")["heldout_elbo"], abs=tolerance)
+    means, _ = encode(vae, mnist.x_test)
     assert np.all(means.std(axis=0) >= 0.5), "both latent dimensions are in use"
     history = pretrained.history("main")
     assert len(history["val_loss"]) == pretrained.info("main")["epochs_run"]
@@ -77,7 +81,7 @@ def test_unknown_name_lists_the_shipped_models():
 
 def test_model_for_uses_the_shipped_model_for_bundled_data_only(mnist, tmp_path, monkeypatch):
     shipped = pretrained.model_for("main", mnist)
-    np.testing.assert_array_equal(shipped.decode(np.zeros((1, 2))), pretrained.load("main").decode(np.zeros((1, 2))))
+    np.testing.assert_array_equal(decode(shipped, np.zeros((1, 2))), decode(pretrained.load("main"), np.zeros((1, 2))))
     with pytest.raises(ValueError, match="binarization='dynamic'"):
         pretrained.model_for("likelihood_50d", mnist)
     # Other data: the same configuration, trained on demand (here shortened to one epoch).
@@ -101,7 +105,7 @@ def test_command_line_lists_the_models():
 def test_a_shipped_model_saves_and_reloads_cleanly(tmp_path):
     import warnings
 
-    from vaebook.model import load_vae
+    from vaebook.architectures import load_vae
 
     vae = pretrained.load("autoencoder")
     path = tmp_path / "shipped.keras"
@@ -110,4 +114,4 @@ def test_a_shipped_model_saves_and_reloads_cleanly(tmp_path):
         vae.save(path)
         reloaded = load_vae(path)
     z = np.zeros((2, 2), np.float32)
-    np.testing.assert_array_equal(vae.decode(z), reloaded.decode(z))
+    np.testing.assert_array_equal(decode(vae, z), decode(reloaded, z))

@@ -6,7 +6,8 @@ import numpy as np
 import keras
 import pytest
 
-from vaebook.model import KLWarmup, build_vae
+from vaebook.architectures import build_vae
+from vaebook.model import KLWarmup
 from vaebook.training import TrainConfig, train, training_split
 
 
@@ -27,7 +28,7 @@ class RecordWeight(keras.callbacks.Callback):
 
     def on_train_batch_begin(self, batch, logs=None):
         if batch == 0:
-            self.seen.append(float(self.model.kl_weight.numpy()))
+            self.seen.append(float(keras.ops.convert_to_numpy(self.model.kl_weight)))
 
 
 def test_fit_with_warmup_sets_the_weight_each_epoch(mnist):
@@ -35,18 +36,7 @@ def test_fit_with_warmup_sets_the_weight_each_epoch(mnist):
     record = RecordWeight()
     vae.fit(mnist.x_train[:256], epochs=3, batch_size=128, callbacks=[KLWarmup(3), record], verbose=0)
     assert record.seen == pytest.approx([2 / 3, 4 / 3, 2.0])
-    assert float(vae.kl_weight.numpy()) == 2.0
-
-
-def test_compiled_step_reads_the_weight_and_validation_uses_beta(mnist):
-    """Changing kl_weight between fits changes the training loss (no stale trace); validation ignores it."""
-    vae = build_vae("mlp", latent_dim=2, beta=1.0, seed=0, hidden=(16,))
-    x, x_val = mnist.x_train[:256], mnist.x_test[:128]
-    for weight in (0.0, 1.0, 0.5):
-        vae.kl_weight.assign(weight)
-        h = vae.fit(x, epochs=1, batch_size=128, validation_data=x_val, verbose=0).history
-        assert h["loss"][0] == pytest.approx(h["reconstruction_loss"][0] + weight * h["kl_loss"][0], rel=1e-4)
-        assert h["val_loss"][0] == pytest.approx(h["val_reconstruction_loss"][0] + h["val_kl_loss"][0], rel=1e-4)
+    assert float(keras.ops.convert_to_numpy(vae.kl_weight)) == 2.0
 
 
 def test_validation_comes_from_the_training_images(mnist):
@@ -87,4 +77,38 @@ def test_recipe_stops_early_and_keeps_the_best_epoch(mnist):
     for final, best in zip(vae.get_weights(), kept.per_epoch[history["best_epoch"] - 1]):
         np.testing.assert_array_equal(final, best)  # the best epoch's weights, not the last epoch's
     assert history["kl_weight"][:3] == pytest.approx([0.5, 1.0, 1.0])
-    assert float(vae.kl_weight.numpy()) == 1.0
+    assert float(keras.ops.convert_to_numpy(vae.kl_weight)) == 1.0
+
+
+def test_dynamic_binarization_resamples_each_batch_in_a_new_order_each_epoch(mnist):
+    from vaebook.training import BinarizedBatches
+
+    x = mnist.x_train[:200]
+    batches = BinarizedBatches(x, batch_size=64, seed=0)
+    assert len(batches) == 4  # 64 + 64 + 64 + 8
+    first = np.concatenate([batches[i] for i in range(len(batches))])
+    assert first.shape == x.shape and set(np.unique(first)) == {0.0, 1.0}
+    assert abs(first.mean() - x.mean()) < 0.01  # x_bin ~ Bernoulli(x): the same ink on average
+    order = batches.order.copy()
+    np.testing.assert_array_equal(np.sort(order), np.arange(200))  # every image once per epoch
+    again = batches[0]
+    assert not np.array_equal(again, first[:64]), "the same images are binarized afresh each time they are drawn"
+    assert np.all(again <= (x[order[:64]] > 0)), "a pixel that is 0 in x stays 0"
+    batches.on_epoch_end()
+    assert not np.array_equal(batches.order, order), "a new order each epoch"
+    vae = build_vae("mlp", latent_dim=2, seed=0, hidden=(8,))
+    assert vae.fit(batches, epochs=1, verbose=0).history["loss"][0] > 0
+
+
+def test_the_recipe_binarizes_dynamically_only_when_the_data_asks(mnist, monkeypatch):
+    import vaebook.training as training
+
+    seen = []
+    original = training.BinarizedBatches.__getitem__
+    monkeypatch.setattr(training.BinarizedBatches, "__getitem__", lambda self, i: seen.append(i) or original(self, i))
+    small = dataclasses.replace(mnist, x_train=mnist.x_train[:300], y_train=mnist.y_train[:300])
+    config = TrainConfig(arch="mlp", hidden=(8,), epochs=1, warmup_epochs=0, batch_size=100)
+    train(config, small, verbose=0)
+    assert seen == []
+    train(config, dataclasses.replace(small, binarization="dynamic"), verbose=0)
+    assert set(seen) == {0, 1, 2}  # 270 training images in batches of 100 (Keras also peeks at the first)

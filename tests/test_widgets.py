@@ -3,7 +3,8 @@
 import numpy as np
 import pytest
 
-from vaebook.model import build_vae
+from vaebook.architectures import build_vae
+from vaebook.codes import decode, encode
 from vaebook.widgets import (
     CSS,
     MARKER_RGB,
@@ -18,7 +19,7 @@ from vaebook.widgets import (
 @pytest.fixture(scope="module")
 def explorer_inputs(trained, mnist):
     vae, _ = trained
-    means, _ = vae.encode(mnist.x_test[:300])
+    means, _ = encode(vae, mnist.x_test[:300])
     return vae, means, mnist.y_test[:300]
 
 
@@ -67,7 +68,7 @@ def test_draw_marker_copies_and_clips():
 def test_explorer_shows_the_decoded_digit_at_zero(explorer, explorer_inputs):
     vae = explorer_inputs[0]
     np.testing.assert_array_equal(explorer.current_code(), [0.0, 0.0])
-    expected = probabilities_to_pixels(vae.decode(np.zeros((1, 2), np.float32))[0])
+    expected = probabilities_to_pixels(decode(vae, np.zeros((1, 2), np.float32))[0])
     shown = decode_png(explorer.digit.value)
     assert shown.shape == (28 * 6, 28 * 6)
     np.testing.assert_array_equal(shown[::6, ::6], expected)
@@ -80,7 +81,7 @@ def test_moving_a_slider_changes_the_digit_and_moves_the_marker(explorer, explor
     explorer.sliders[0].value = 2.0  # what dragging the z0 slider does
     np.testing.assert_allclose(explorer.current_code(), [2.0, 0.0])
     assert explorer.digit.value != digit_before
-    expected = probabilities_to_pixels(vae.decode(np.array([[2.0, 0.0]], np.float32))[0])
+    expected = probabilities_to_pixels(decode(vae, np.array([[2.0, 0.0]], np.float32))[0])
     np.testing.assert_array_equal(decode_png(explorer.digit.value)[::6, ::6], expected)
 
     map_after = explorer.latent_map.value
@@ -124,7 +125,7 @@ def test_text_repr_is_stable(explorer):
 
 
 def test_higher_dimensional_latent_space_gets_sliders_and_a_pair_chooser(vae4, mnist):
-    means, _ = vae4.encode(mnist.x_test[:100])
+    means, _ = encode(vae4, mnist.x_test[:100])
     explorer = LatentExplorer(vae4, means, mnist.y_test[:100], n_sliders=3)
     assert [s.description for s in explorer.sliders] == ["z0", "z1", "z2"]
     assert len(explorer.dropdowns) == 2 and explorer.dims == (0, 1)
@@ -188,8 +189,8 @@ def test_one_dimensional_latent_space_is_refused(mnist):
 
 @pytest.fixture(scope="module")
 def conditional_explorer(mnist):
-    cvae = build_vae("mlp", latent_dim=2, seed=0, num_classes=10, hidden=(32,))
-    means, _ = cvae.encode(mnist.x_test[:100], labels=mnist.y_test[:100])
+    cvae = build_vae("conv", latent_dim=2, seed=0, num_classes=10)
+    means, _ = encode(cvae, mnist.x_test[:100], labels=mnist.y_test[:100])
     return LatentExplorer(cvae, means, mnist.y_test[:100], digit=3)
 
 
@@ -201,7 +202,7 @@ def test_a_conditional_vae_gets_a_digit_chooser_that_sets_the_decoder_label(cond
     explorer.set_point([0.5, -0.5])
     for digit in (3, 7, 0):
         explorer.digit_chooser.value = digit  # as a reader's click does
-        expected = explorer.vae.decode(np.array([[0.5, -0.5]]), labels=[digit])[0]
+        expected = decode(explorer.vae, np.array([[0.5, -0.5]]), labels=[digit])[0]
         np.testing.assert_array_equal(decode_png(explorer.digit.value)[::6, ::6], probabilities_to_pixels(expected))
     map_before = explorer.latent_map.value
     explorer.set_label(8)  # the label changes the digit, not the code: the marker stays

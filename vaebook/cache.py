@@ -22,13 +22,13 @@ from pathlib import Path
 import keras
 
 from vaebook import __version__
+from vaebook.architectures import load_vae
 from vaebook.data import MNIST
-from vaebook.model import load_vae
 from vaebook.training import TrainConfig, train
 
 ENV_VAR = "VAEBOOK_CACHE"
-TRAINING_CODE = ("vaebook.data", "vaebook.losses", "vaebook.model", "vaebook.training")
-"""The modules whose code decides what a trained model is: the data, the loss, the model, the recipe."""
+TRAINING_CODE = ("vaebook.data", "vaebook.losses", "vaebook.model", "vaebook.architectures", "vaebook.conditional", "vaebook.training")
+"""The modules whose code decides what a trained model is: the data, the loss, the models and networks, the recipe."""
 
 
 class CacheError(ValueError):

@@ -1,9 +1,9 @@
 """Bounds and estimates of log p(x) for a trained VAE, in nats per example.
 
-Both functions take any model with ``encoder(x) -> (mean, log_var)`` and
-``log_likelihood_of_codes(x, z)``, such as :class:`vaebook.model.VAE` and
-:class:`vaebook.linear_gaussian.LinearGaussianVAE`. For a conditional VAE pass ``labels``: the
-bound is then on log p(x|y), with q(z|x, y) and p(x|z, y).
+Every function takes any VAE of the series (:class:`vaebook.model.VAE`, its subclasses, or a
+reader's own class from a notebook page): its ``call`` gives q(z|x)'s (mean, log_var) and its
+``log_likelihood(x, z)`` gives log p(x|z). For a conditional VAE pass ``labels``: the bound is
+then on log p(x|y), with q(z|x, y) and p(x|z, y).
 
 ELBO (one z per example):
 
@@ -27,26 +27,44 @@ import keras
 from keras import ops
 
 from vaebook.checks import whole_number
-from vaebook.data import check_images, check_labels
+from vaebook.codes import decode, in_batches, latent_dim_of, model_inputs
+from vaebook.data import check_images
 from vaebook.latent import prior_samples
 from vaebook.losses import gaussian_kl, gaussian_log_density, reparameterize
 
 
 def _batches(model, x, labels, batch_size):
-    """(images, keyword arguments with their labels, encoder means, encoder log-variances) per batch.
+    """(inputs, encoder means, encoder log-variances) per batch, where inputs is what ``model`` takes:
+    the images, or (images, labels) for a conditional VAE (checked: a clear error when labels are
+    missing for a conditional VAE or given to a plain one)."""
+    for inputs in in_batches(model_inputs(model, x, labels), batch_size):
+        mean, log_var = model(inputs, training=False)
+        yield inputs, mean, log_var
 
-    Without labels the keyword arguments are empty; with them (a conditional VAE) they are
-    ``{"labels": ...}``, and the encoder is q(z|x, y).
+
+def log_likelihood_of_codes(model, inputs, z):
+    """log p(x|z) (conditional: log p(x|z, y)) per example, for codes z of shape (N, latent_dim) or
+    (k, N, latent_dim), in inference mode.
+
+    ``inputs`` is what the model takes (N images, or N (image, label) pairs); with a leading sample
+    axis each of them is paired with every z[i] and the result has shape (k, N).
     """
-    if labels is not None:
-        labels = check_labels(labels, len(x), model.num_classes)
-    for start in range(0, len(x), batch_size):
-        xb = x[start : start + batch_size]
-        given = {} if labels is None else {"labels": labels[start : start + batch_size]}
-        # A VAE's with_labels says clearly when labels are missing (a conditional VAE) or not wanted.
-        inputs = model.with_labels(xb, given.get("labels")) if hasattr(model, "with_labels") else xb
-        mean, log_var = model.encoder(inputs, training=False)
-        yield xb, given, mean, log_var
+    n, size = len(keras.tree.flatten(inputs)[0]), latent_dim_of(model)
+    z = ops.convert_to_tensor(z, "float32")
+    if len(z.shape) not in (2, 3) or tuple(z.shape[-2:]) != (n, size):
+        raise ValueError(f"z must hold codes of shape (N, {size}), one per image, or (k, N, {size}), "
+                         f"k per image, for the N = {n} images; got shape {tuple(z.shape)}.")
+    if len(z.shape) == 2:
+        return model.log_likelihood(inputs, z, training=False)
+    k = ops.shape(z)[0]
+    repeated = keras.tree.map_structure(lambda t: _repeat(t, k), inputs)
+    return ops.reshape(model.log_likelihood(repeated, ops.reshape(z, (-1, size)), training=False), (k, n))
+
+
+def _repeat(t, k):
+    """k copies of the batch t one after the other: shape (k * N, ...), copy i in rows i * N .. (i + 1) * N - 1."""
+    t = ops.convert_to_tensor(t)
+    return ops.reshape(ops.broadcast_to(t[None], (k, *ops.shape(t))), (-1, *ops.shape(t)[1:]))
 
 
 def _posterior_chunks(mean, log_var, n: int, max_decoded: int, gen):
@@ -75,10 +93,10 @@ def elbo_terms(model, x, samples: int = 1, batch_size: int = 500, seed: int = 0,
     whole_number("max_decoded", max_decoded, 1)
     gen = keras.random.SeedGenerator(seed)
     log_liks, kls = [], []
-    for xb, given, mean, log_var in _batches(model, x, labels, batch_size):
+    for inputs, mean, log_var in _batches(model, x, labels, batch_size):
         total = 0.0
         for z in _posterior_chunks(mean, log_var, samples, max_decoded, gen):
-            total = total + ops.sum(model.log_likelihood_of_codes(xb, z, **given), axis=0)
+            total = total + ops.sum(log_likelihood_of_codes(model, inputs, z), axis=0)
         log_liks.append(ops.convert_to_numpy(total / samples))
         kls.append(ops.convert_to_numpy(gaussian_kl(mean, log_var)))
     return np.concatenate(log_liks).astype(np.float64), np.concatenate(kls).astype(np.float64)
@@ -144,11 +162,11 @@ def importance_log_likelihood(
         whole_number(name, value, 1)
     gen = keras.random.SeedGenerator(seed)
     out = []
-    for xb, given, mean, log_var in _batches(model, x, labels, batch_size):
-        total = ops.full((len(xb),), -np.inf)
+    for inputs, mean, log_var in _batches(model, x, labels, batch_size):
+        total = ops.full((ops.shape(mean)[0],), -np.inf)
         for z in _posterior_chunks(mean, log_var, k, max_decoded, gen):
             log_w = (
-                model.log_likelihood_of_codes(xb, z, **given)
+                log_likelihood_of_codes(model, inputs, z)
                 + gaussian_log_density(z, 0.0, 0.0)
                 - gaussian_log_density(z, mean[None], log_var[None])
             )
@@ -193,5 +211,5 @@ def sample_digit_shares(vae, read, samples: int = 2000, seed: int = 0) -> np.nda
     shape (10,), summing to 1.
     """
     whole_number("samples", samples, 1)
-    decoded = vae.decode(prior_samples(samples, vae.latent_dim, seed=seed))
+    decoded = decode(vae, prior_samples(samples, latent_dim_of(vae), seed=seed))
     return np.bincount(read(decoded), minlength=10) / samples

@@ -28,6 +28,7 @@ from keras import ops
 
 from vaebook import solutions
 from vaebook.estimators import quadratic, score_function_terms
+from vaebook.codes import latent_dim_of
 from vaebook.latent import prior_radius
 
 RIGHT, NOT_DONE, WRONG, RAISED = "right", "not done", "wrong", "raised"
@@ -173,7 +174,7 @@ def _check_number(exercise, answer, compute, tol: float, share=False, generic_hi
 
 
 def _check_model(model, name="model"):
-    if not (hasattr(model, "encode") and hasattr(model, "latent_dim")):
+    if not hasattr(getattr(model, "decoder", None), "inputs"):
         raise TypeError(f"{name} must be a vaebook VAE (from pretrained.load or build_vae), got {type(model).__name__}.")
 
 
@@ -224,7 +225,7 @@ def check_vae_share_within_one(answer, vae, x) -> Result:
         ]
 
     return _check_number("share of the VAE's codes within radius 1", answer, compute, 0.001, share=True,
-                         generic_hint="use your share_within on the VAE's codes, vae.encode(data.x_test)[0], with radius 1")
+                         generic_hint="use your share_within on the VAE's codes, encode(vae, data.x_test)[0], with radius 1")
 
 
 def check_prior_radius_estimate(answer) -> Result:
@@ -338,12 +339,12 @@ def check_mean_kl_to_prior(answer, model, x) -> Result:
         reference = solutions.mean_kl_to_prior(model, x)
         return reference, [
             (-reference, "flipped sign: a KL divergence is never negative"),
-            (reference / model.latent_dim, "that is a mean over the latent dimensions too: sum over them, average over the images"),
+            (reference / latent_dim_of(model), "that is a mean over the latent dimensions too: sum over them, average over the images"),
             (reference * len(x), "that is a sum over the images: the question asks for the average per image"),
         ]
 
     return _check_number("mean KL(q(z|x) || p(z))", answer, compute, 0.01,
-                         generic_hint="apply your kl_to_prior to model.encode(x) and average the result over the images")
+                         generic_hint="apply your kl_to_prior to encode(model, x) and average the result over the images")
 
 
 # --- notebook 03 --------------------------------------------------------------------------------
@@ -481,7 +482,7 @@ def check_share_read_as_zero(answer, vae, read) -> Result:
         ]
 
     return _check_number("share of prior samples read as 0", answer, compute, 0.001, share=True,
-                         generic_hint="decode prior_samples(200, latent_dim=2, seed=0) with vae.decode, read them, and take the mean of (digits == 0)")
+                         generic_hint="decode prior_samples(200, latent_dim=2, seed=0) with decode(vae, ...), read them, and take the mean of (digits == 0)")
 
 
 # --- notebook 05 --------------------------------------------------------------------------------

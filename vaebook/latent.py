@@ -11,7 +11,7 @@ from statistics import NormalDist
 import numpy as np
 
 from vaebook.checks import latent_pair, whole_number
-from vaebook.model import check_latent_codes
+from vaebook.codes import check_latent_codes
 
 
 def prior_samples(n: int, latent_dim: int, seed: int = 0) -> np.ndarray:

@@ -20,9 +20,11 @@ import numpy as np
 import keras
 from keras import layers, ops
 
+from vaebook.architectures import check_latent_dim
+from vaebook.codes import encode, latent_dim_of
 from vaebook.data import IMAGE_SHAPE, check_images
 from vaebook.losses import LOG_2PI
-from vaebook.model import PACKAGE, VAE, check_latent_dim
+from vaebook.model import PACKAGE, VAE
 
 PIXELS = int(np.prod(IMAGE_SHAPE))
 
@@ -45,7 +47,10 @@ def build_linear_decoder(latent_dim: int) -> keras.Model:
 
 @keras.saving.register_keras_serializable(package=PACKAGE)
 class LinearGaussianVAE(VAE):
-    """A VAE with a linear Gaussian decoder p(x|z) = N(W z + b, sigma^2 I) and a learned sigma^2."""
+    """A VAE with a linear Gaussian decoder p(x|z) = N(W z + b, sigma^2 I) and a learned sigma^2.
+
+    It overrides only the decoder's distribution, :meth:`log_likelihood`; the loss is the VAE's.
+    """
 
     def __init__(self, encoder, decoder, log_noise_var: float = 0.0, **kwargs):
         super().__init__(encoder, decoder, **kwargs)
@@ -53,9 +58,10 @@ class LinearGaussianVAE(VAE):
             shape=(), initializer=keras.initializers.Constant(log_noise_var), name="log_noise_var"
         )
 
-    def log_likelihood_of_output(self, x, output):
-        """log N(x; W z + b, sigma^2 I), summed over pixels."""
+    def log_likelihood(self, x, z, training=False):
+        """log p(x|z) = log N(x; W z + b, sigma^2 I), summed over pixels."""
         x = ops.reshape(ops.convert_to_tensor(x, "float32"), (ops.shape(x)[0], -1))
+        output = self.decoder(z, training=training)
         mu = ops.reshape(output, (ops.shape(output)[0], -1))
         return -0.5 * ops.sum(
             LOG_2PI + self.log_noise_var + ops.square(x - mu) * ops.exp(-self.log_noise_var), axis=-1
@@ -102,14 +108,14 @@ class LinearGaussianVAE(VAE):
         For Gaussians q = N(m_q, S_q) and p = N(m_p, S_p) in d dimensions,
         KL = 1/2 [tr(S_p^{-1} S_q) + (m_p - m_q)^T S_p^{-1} (m_p - m_q) - d + log det S_p - log det S_q].
         """
-        mean_q, log_var_q = (np.asarray(t, np.float64) for t in self.encode(x))
+        mean_q, log_var_q = (np.asarray(t, np.float64) for t in encode(self, x))
         mean_p, cov_p = self.exact_posterior(x)
         precision = np.linalg.inv(cov_p)
         diff = mean_p - mean_q
         trace = np.exp(log_var_q) @ np.diag(precision)
         quad = np.einsum("ni,ij,nj->n", diff, precision, diff)
         logdet_p = np.linalg.slogdet(cov_p)[1]
-        return 0.5 * (trace + quad - self.latent_dim + logdet_p - log_var_q.sum(axis=1))
+        return 0.5 * (trace + quad - latent_dim_of(self) + logdet_p - log_var_q.sum(axis=1))
 
     def get_config(self):
         return {**super().get_config(), "log_noise_var": float(ops.convert_to_numpy(self.log_noise_var))}
@@ -123,7 +129,6 @@ def build_linear_vae(latent_dim: int = 5, seed=None, learning_rate: float = 1e-3
     vae = LinearGaussianVAE(
         build_linear_encoder(latent_dim), build_linear_decoder(latent_dim), seed=seed, name="linear_vae"
     )
-    vae.build((None, *IMAGE_SHAPE))
     vae.compile(optimizer=keras.optimizers.Adam(learning_rate))
     return vae
 
@@ -199,15 +204,14 @@ def _set_encoder_variances(vae, variances):
 def copy_linear_vae(vae: LinearGaussianVAE) -> LinearGaussianVAE:
     """A new, compiled LinearGaussianVAE with the same weights; changing it leaves ``vae`` alone."""
     copy = LinearGaussianVAE(
-        build_linear_encoder(vae.latent_dim),
-        build_linear_decoder(vae.latent_dim),
+        build_linear_encoder(latent_dim_of(vae)),
+        build_linear_decoder(latent_dim_of(vae)),
         log_noise_var=float(ops.convert_to_numpy(vae.log_noise_var)),
         seed=vae.seed,
         name=vae.name,
     )
     copy.encoder.set_weights(vae.encoder.get_weights())
     copy.decoder.set_weights(vae.decoder.get_weights())
-    copy.build((None, *IMAGE_SHAPE))
     copy.compile(optimizer=keras.optimizers.Adam())
     return copy
 
@@ -215,9 +219,9 @@ def copy_linear_vae(vae: LinearGaussianVAE) -> LinearGaussianVAE:
 def with_encoder_variances(vae: LinearGaussianVAE, variances) -> LinearGaussianVAE:
     """A copy of ``vae`` whose q(z|x) has the same mean and the fixed ``variances`` (one per latent dimension)."""
     variances = np.asarray(variances, dtype=np.float64)
-    if variances.shape != (vae.latent_dim,) or not np.all(np.isfinite(variances)) or np.any(variances <= 0):
+    if variances.shape != (latent_dim_of(vae),) or not np.all(np.isfinite(variances)) or np.any(variances <= 0):
         raise ValueError(
-            f"variances must be {vae.latent_dim} finite numbers > 0 (one per latent dimension), got {variances!r}."
+            f"variances must be {latent_dim_of(vae)} finite numbers > 0 (one per latent dimension), got {variances!r}."
         )
     copy = copy_linear_vae(vae)
     _set_encoder_variances(copy, variances)

@@ -31,6 +31,7 @@ from keras import ops
 from scipy.special import logsumexp
 
 from vaebook.anomaly import roc_auc
+from vaebook.codes import encode
 from vaebook.conditional import label_free_bound as _label_free_bound
 from vaebook.estimators import score_function_terms
 from vaebook.evaluate import sample_digit_shares
@@ -53,7 +54,7 @@ def vae_share_within(vae, x, radius: float = 1.0) -> float:
 
     Under the 2-d prior N(0, I) the share within radius 1 is 1 - exp(-1/2), about 0.39.
     """
-    return share_within(vae.encode(x)[0], radius)
+    return share_within(encode(vae, x)[0], radius)
 
 
 def prior_radius_by_sampling(mass: float = 0.95, samples: int = 100_000, seed: int = 0) -> float:
@@ -90,7 +91,7 @@ def score_function_gradient(f, mu: float, sigma: float, eps) -> float:
 
 def mean_kl_to_prior(model, x) -> float:
     """The encoder's KL(q(z|x) || p(z)), averaged over the images ``x``, in nats per image."""
-    return float(np.mean(kl_to_prior(*model.encode(x))))
+    return float(np.mean(kl_to_prior(*encode(model, x))))
 
 
 # --- notebook 03 ------------------------------------------------------------------------------
@@ -112,7 +113,7 @@ def kl_per_dimension(model, x) -> np.ndarray:
 
     The KL of a diagonal Gaussian is a sum over dimensions, so these add up to the total KL.
     """
-    return kl_terms(*model.encode(x)).mean(axis=0)
+    return kl_terms(*encode(model, x)).mean(axis=0)
 
 
 def kl_terms(mean, log_var) -> np.ndarray:

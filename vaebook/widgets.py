@@ -30,6 +30,7 @@ from matplotlib.figure import Figure
 from PIL import Image as PILImage
 
 from vaebook.checks import latent_pair, whole_number
+from vaebook.codes import decode, latent_dim_of, num_classes_of
 from vaebook.plotting import scatter_latent
 
 MARKER_RGB = (0, 0, 0)
@@ -94,7 +95,7 @@ class LatentMap:
         means = np.asarray(means, np.float32)
         labels = np.asarray(labels)
         if means.ndim != 2:
-            raise ValueError(f"means have shape {means.shape}; expected (N, latent_dim), encoder means: means, _ = vae.encode(x).")
+            raise ValueError(f"means have shape {means.shape}; expected (N, latent_dim), encoder means: means, _ = encode(vae, x).")
         if labels.ndim != 1 or len(labels) != len(means):
             raise ValueError(
                 f"{len(means)} means but labels of shape {labels.shape}; pass one label per mean, "
@@ -147,7 +148,7 @@ class LatentExplorer:
     Parameters
     ----------
     vae
-        A trained :class:`vaebook.model.VAE` (anything with ``latent_dim`` and ``decode``),
+        A trained :class:`vaebook.model.VAE` (or any model :func:`vaebook.codes.decode` takes),
         conditional or not.
     means, labels
         Encoder means of a data set, shape (N, latent_dim), and its N digit labels: the map.
@@ -169,10 +170,9 @@ class LatentExplorer:
     """
 
     def __init__(self, vae, means, labels, dims=(0, 1), n_sliders=None, slider_range=3.0, digit=None):
-        latent_dim = getattr(vae, "latent_dim", None)
-        if latent_dim is None or not callable(getattr(vae, "decode", None)):
-            raise ValueError(f"vae must be a vaebook VAE (with latent_dim and decode), got {type(vae).__name__}.")
-        latent_dim = int(latent_dim)
+        if not hasattr(getattr(vae, "decoder", None), "inputs"):
+            raise ValueError(f"vae must be a vaebook VAE (a model with a Keras decoder), got {type(vae).__name__}.")
+        latent_dim = latent_dim_of(vae)
         if latent_dim < 2:
             raise ValueError(
                 f"The explorer maps two latent dimensions, but this VAE has latent_dim={latent_dim}. "
@@ -182,7 +182,7 @@ class LatentExplorer:
         if means.ndim != 2 or means.shape[1] != latent_dim:
             raise ValueError(
                 f"means have shape {means.shape}; expected (N, {latent_dim}), the encoder means "
-                "of N images for this VAE: means, _ = vae.encode(x)."
+                "of N images for this VAE: means, _ = encode(vae, x)."
             )
         self.map = LatentMap(means, labels, slider_range)
         n_sliders = min(latent_dim, 8) if n_sliders is None else n_sliders
@@ -190,7 +190,7 @@ class LatentExplorer:
         self.vae = vae
         self.latent_dim = latent_dim
         self.slider_range = self.map.reach
-        self.num_classes = int(getattr(vae, "num_classes", 0) or 0)
+        self.num_classes = num_classes_of(vae)
         if not self.num_classes and digit is not None:
             raise ValueError("digit chooses the label of a conditional VAE, but this VAE is not conditional; leave it out.")
         self._label = whole_number("digit", 0 if digit is None else digit, 0, max(self.num_classes - 1, 0))
@@ -283,7 +283,7 @@ class LatentExplorer:
     def current_probabilities(self) -> np.ndarray:
         """The decoded pixel probabilities at the current z (and label), shape (28, 28, 1)."""
         given = {"labels": [self._label]} if self.num_classes else {}
-        return self.vae.decode(self._z[None], **given)[0]
+        return decode(self.vae, self._z[None], **given)[0]
 
     def set_point(self, z) -> None:
         """Move to code z (shape (latent_dim,)) and update once.
