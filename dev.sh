@@ -12,6 +12,8 @@
 #   ./dev.sh refresh   lock --upgrade, reinstall, then execute: new versions, new committed outputs
 #   ./dev.sh rehearse  build the Binder environment from binder/ alone and serve JupyterLab on
 #                      127.0.0.1 (binder/rehearse.sh; `./dev.sh rehearse prepare|check|lab`)
+#   ./dev.sh backends-env  create or update .cache/backends: .venv plus JAX and PyTorch (CPU), for the
+#                      backends stage and `.cache/backends/bin/python -m benchmarks.backends`
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -57,6 +59,35 @@ ensure_env() {
     echo "$want" > "$stamp"
   fi
   export PATH="$PWD/$VENV/bin:$PATH"
+}
+
+BACKENDS_VENV=.cache/backends
+# What the backends stage adds to .venv: JAX, and PyTorch's CPU build (pip takes torch 2.13.0 from this
+# machine's disk; a newer torch, or uv, pulls several GB of CUDA wheels).
+BACKEND_PINS="jax==0.10.2 jaxlib==0.10.2 torch==2.13.0"
+
+ensure_backends() {
+  # .cache/backends: a virtual environment over .venv (a .pth file puts .venv's packages and this
+  # repository on its path) with JAX and PyTorch added; .venv itself stays exactly the lock.
+  ensure_env
+  local stamp="$BACKENDS_VENV/.vaebook-installed" want site main_site log
+  want=$(echo "$BACKEND_PINS $(cat "$VENV/.vaebook-installed") $PWD" | sha256sum | cut -d' ' -f1)
+  if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
+    echo "== creating $BACKENDS_VENV: .venv plus $BACKEND_PINS"
+    rm -rf "$BACKENDS_VENV"
+    make_venv "$BACKENDS_VENV"
+    site=$("$BACKENDS_VENV/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
+    main_site=$("$VENV/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
+    printf '%s\n%s\n' "$main_site" "$PWD" > "$site/vaebook-over-venv.pth"
+    log="$BACKENDS_VENV/pip-install.log"
+    # -c keeps every package of the lock at its pinned version; pip adds only what is missing.
+    # shellcheck disable=SC2086
+    if ! "$BACKENDS_VENV/bin/python" -m pip install -c "$LOCK" $BACKEND_PINS >"$log" 2>&1; then
+      tail -n 20 "$log" >&2
+      die "could not install $BACKEND_PINS into $BACKENDS_VENV; the full log is $log"
+    fi
+    echo "$want" > "$stamp"
+  fi
 }
 
 hermetic() {
@@ -145,6 +176,48 @@ ensure_chromium() {
   echo "== browser: Playwright's own chromium, downloaded with 'playwright install chromium'"
 }
 
+# The backends stage: the model's own tests, and the notebooks that teach and condition it, on JAX and
+# PyTorch (strict nbval stays on TensorFlow, which made the committed outputs; here every cell must run).
+BACKEND_TESTS=(tests/test_model.py tests/test_conditional.py tests/test_training.py
+               "tests/test_pretrained.py::test_the_shipped_models_decode_the_same_images_on_every_backend"
+               "tests/test_pretrained.py::test_the_shipped_models_give_the_manifest_elbo_on_every_backend")
+BACKEND_NOTEBOOKS_torch=(notebooks/03_keras_vae.ipynb notebooks/06_conditional_vae.ipynb)
+BACKEND_NOTEBOOKS_jax=(notebooks/06_conditional_vae.ipynb)
+
+backend_run() {
+  # backend_run BACKEND CPU LOG: the backend's tests and notebooks on one CPU, a fresh HOME; output in LOG.
+  local backend=$1 cpu=$2 log=$3 home pin=() rc=0 nbs
+  home=$(mktemp -d "${TMPDIR:-/tmp}/vaebook-$backend-home.XXXXXX")
+  ! command -v taskset >/dev/null || pin=(taskset -c "$cpu")
+  nbs="BACKEND_NOTEBOOKS_$backend[@]"
+  {
+    echo "== $backend on CPU $cpu: ${BACKEND_TESTS[*]}"
+    HOME=$home KERAS_BACKEND=$backend "${pin[@]}" "$BACKENDS_VENV/bin/python" -m pytest -q -p no:cacheprovider \
+      "${BACKEND_TESTS[@]}" || rc=1
+    echo "== $backend on CPU $cpu: every cell of ${!nbs}"
+    HOME=$home KERAS_BACKEND=$backend VAEBOOK_CACHE=$home/cache "${pin[@]}" "$BACKENDS_VENV/bin/python" -m pytest -q \
+      -p no:cacheprovider --nbval-lax --nbval-current-env "${!nbs}" || rc=1
+  } >"$log" 2>&1
+  rm -rf "$home"
+  return $rc
+}
+
+backends_stage() {
+  # JAX and PyTorch side by side, one CPU each where there are two; each log is printed when both are done.
+  local cpus jax_cpu torch_cpu dir rc_jax=0 rc_torch=0
+  cpus=($("$PYTHON" -c 'import os; print(*sorted(os.sched_getaffinity(0)))'))
+  jax_cpu=${cpus[0]}
+  torch_cpu=${cpus[1]:-${cpus[0]}}
+  dir=$(mktemp -d "${TMPDIR:-/tmp}/vaebook-backends.XXXXXX")
+  backend_run jax "$jax_cpu" "$dir/jax.log" & local jax_pid=$!
+  backend_run torch "$torch_cpu" "$dir/torch.log" || rc_torch=$?
+  wait "$jax_pid" || rc_jax=$?
+  cat "$dir/jax.log" "$dir/torch.log"
+  rm -rf "$dir"
+  [ "$rc_jax" -eq 0 ] || die "the backends stage failed on jax (its log is above)"
+  [ "$rc_torch" -eq 0 ] || die "the backends stage failed on torch (its log is above)"
+}
+
 STAGES_RUN=0
 run_pytest_stage() {
   # run_pytest_stage NAME ARGS...: pytest's exit 5 (no test collected) is a failure with a reason.
@@ -160,7 +233,7 @@ run_pytest_stage() {
 }
 
 cmd_test() {
-  # ./dev.sh test [--only unit,pairs,notebooks,browser] [--plan] [pytest ARGS]
+  # ./dev.sh test [--only unit,pairs,notebooks,browser,backends] [--plan] [pytest ARGS]
   # A path picks its stage: tests/browser/... -> browser, notebooks/... -> notebooks, any other
   # path -> unit; when paths are given, only their stages run. Options (-k, -x, -v, ...) go to
   # the unit stage only: the notebook and browser stages always run whole.
@@ -185,7 +258,7 @@ cmd_test() {
   done
   if [ -z "$only" ]; then
     if [ ${#unit_paths[@]} -eq 0 ] && [ ${#nb_paths[@]} -eq 0 ] && [ ${#browser_paths[@]} -eq 0 ]; then
-      only=unit,pairs,notebooks,browser
+      only=unit,pairs,notebooks,browser,backends
     else
       [ ${#unit_paths[@]} -eq 0 ] || only+=unit,
       [ ${#nb_paths[@]} -eq 0 ] || only+=notebooks,
@@ -194,7 +267,7 @@ cmd_test() {
   fi
   local stage
   for stage in ${only//,/ }; do
-    case "$stage" in unit|pairs|notebooks|browser) ;; *) die "unknown stage '$stage': use unit, pairs, notebooks or browser" ;; esac
+    case "$stage" in unit|pairs|notebooks|browser|backends) ;; *) die "unknown stage '$stage': use unit, pairs, notebooks, browser or backends" ;; esac
   done
   [ ${#unit_paths[@]} -gt 0 ] || unit_paths=(tests)
   [ ${#nb_paths[@]} -gt 0 ] || nb_paths=(notebooks)
@@ -205,6 +278,7 @@ cmd_test() {
     [[ ",$only," != *,pairs,* ]] || echo "pairs:"
     [[ ",$only," != *,notebooks,* ]] || echo "notebooks: ${nb_paths[*]}"
     [[ ",$only," != *,browser,* ]] || echo "browser: ${browser_paths[*]}"
+    [[ ",$only," != *,backends,* ]] || echo "backends: jax, torch: ${BACKEND_TESTS[*]}"
     return 0
   fi
   ensure_env
@@ -241,6 +315,12 @@ cmd_test() {
     echo "== widgets in a real browser, against the Binder rehearsal"
     ensure_chromium
     run_pytest_stage browser "${browser_paths[@]}" -p no:cacheprovider
+  fi
+  if [[ ",$only," == *,backends,* ]]; then
+    echo "== the model on JAX and PyTorch: its tests, and notebooks 03, 06 (torch) and 06 (jax), every cell"
+    ensure_backends
+    backends_stage
+    STAGES_RUN=$((STAGES_RUN + 1))
   fi
   # A plain closing line: how many stages ran and passed (a failed stage exits before this).
   echo "dev.sh test: $STAGES_RUN passed, 0 failed"
@@ -296,6 +376,7 @@ case "${1:-}" in
   lock) shift; cmd_lock "$@" ;;
   refresh) shift; cmd_refresh ;;
   rehearse) shift; exec binder/rehearse.sh "$@" ;;
+  backends-env) ensure_backends; echo "== $BACKENDS_VENV is ready: KERAS_BACKEND=jax $BACKENDS_VENV/bin/python ..." ;;
   _venv) make_venv "$2" ;;  # for binder/rehearse.sh: the same venv creation and its one-line fix
-  *) echo "usage: ./dev.sh lab | test [--only STAGES] [ARGS] | execute | setup | lock [--upgrade] | refresh | rehearse [prepare|check|lab]" >&2; exit 2 ;;
+  *) echo "usage: ./dev.sh lab | test [--only STAGES] [ARGS] | execute | setup | lock [--upgrade] | refresh | rehearse [prepare|check|lab] | backends-env" >&2; exit 2 ;;
 esac

@@ -90,3 +90,14 @@ def table_lines(rows: list, markdown: bool = False) -> list:
         return ["| " + " | ".join(keys) + " |", "|" + "---|" * len(keys)] + ["| " + " | ".join(c) + " |" for c in cells]
     widths = [max(len(k), *(len(c[i]) for c in cells)) for i, k in enumerate(keys)]
     return ["  ".join(k.ljust(w) for k, w in zip(keys, widths))] + ["  ".join(v.ljust(w) for v, w in zip(c, widths)) for c in cells]
+
+
+RECORD = Path(__file__).resolve().parents[1] / "vaebook" / "pretrained" / "benchmark_record.json"
+
+
+def write_record(name: str, command: str, rows: list):
+    """Put a benchmark's rows into the package's record (``vaebook.pretrained.benchmark_record(name)``), the
+    numbers the notebooks print about runs they do not repeat; the other entries are kept."""
+    shipped = json.loads(RECORD.read_text()) if RECORD.exists() else {}
+    shipped[name] = {"command": command, "date": machine()["date"], "rows": rows}
+    RECORD.write_text(json.dumps(shipped, indent=1) + "\n")

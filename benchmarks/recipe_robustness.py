@@ -10,6 +10,11 @@ neighbour classifier fitted on the training codes and scored on the test codes.
     python -m benchmarks.recipe_robustness     # targets: every run uses both dimensions;
                                                # ELBO spread <= 3 nats; every 5-NN accuracy >= 0.45
 
+``--model main_no_warmup`` trains the main model without its KL warm-up, and ``--batch-size 128``
+overrides the batch size (the recipe before batches of 32): notebook 03's record of posterior
+collapse over seeds comes from these runs (``--record`` writes their summary into the package's
+benchmark record, ``vaebook/pretrained/benchmark_record.json``, which the notebook prints).
+
 ``--model cvae`` does the same for notebook 06's conditional VAE (:func:`vaebook.configs.conditional_vae`;
 ELBO and codes given the test labels). Its code should *not* tell digits apart (the label does),
 so in place of the 5-NN check it checks what the notebook shows: prior samples decoded under
@@ -34,7 +39,7 @@ ACTIVE_STD, MAX_SPREAD, MIN_KNN = 0.5, 3.0, 0.45
 MIN_ON_DEMAND, MIN_ON_DEMAND_EACH = 0.8, 0.6
 
 
-def one_run(seed: int, threads: int, smoke: bool, model: str = "main") -> dict:
+def one_run(seed: int, threads: int, smoke: bool, model: str = "main", batch_size: int = 0) -> dict:
     """Train and score one run; meant for a fresh process whose CPU affinity is already set."""
     import dataclasses
 
@@ -53,6 +58,8 @@ def one_run(seed: int, threads: int, smoke: bool, model: str = "main") -> dict:
 
     data = load_mnist("bundled", verbose=False)
     config = dataclasses.replace(SERIES[model][0](data), seed=seed)
+    if batch_size:
+        config = dataclasses.replace(config, batch_size=batch_size)
     if smoke:
         config = dataclasses.replace(config, epochs=2, warmup_epochs=1, patience=1)
     vae, history = train(config, data, verbose=0)
@@ -61,6 +68,8 @@ def one_run(seed: int, threads: int, smoke: bool, model: str = "main") -> dict:
     result = {
         "seed": seed,
         "threads": threads,
+        "batch_size": config.batch_size,
+        "warmup_epochs": config.warmup_epochs,
         "epochs": len(history["loss"]),
         "best_epoch": history["best_epoch"],
         "heldout_elbo": round(dataset_elbo(vae, data.x_test, samples=10, labels=test_labels), 2),
@@ -76,11 +85,11 @@ def one_run(seed: int, threads: int, smoke: bool, model: str = "main") -> dict:
     return result
 
 
-def launch(seed: int, threads: int, cpus: list, smoke: bool, model: str = "main") -> dict:
+def launch(seed: int, threads: int, cpus: list, smoke: bool, model: str = "main", batch_size: int = 0) -> dict:
     code = (
         "import json, os, sys; os.sched_setaffinity(0, {cpus}); "
         "from benchmarks.recipe_robustness import one_run; "
-        f"print('RESULT', json.dumps(one_run({seed}, {threads}, {smoke}, {model!r})))"
+        f"print('RESULT', json.dumps(one_run({seed}, {threads}, {smoke}, {model!r}, {batch_size})))"
     ).format(cpus=set(cpus))
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", PYTHONHASHSEED="0")
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True)
@@ -96,7 +105,11 @@ def main(argv=None):
     p = parser(__doc__)
     p.add_argument("--seeds", default="0,1,2,3,4")
     p.add_argument("--threads", default="1,2", help="comma-separated thread counts (each <= the CPUs available)")
-    p.add_argument("--model", default="main", choices=["main", "cvae"], help="the series model to train (default main)")
+    p.add_argument("--model", default="main", choices=["main", "main_no_warmup", "cvae"],
+                   help="the series model to train (default main)")
+    p.add_argument("--batch-size", type=int, default=0, help="override the model's batch size (default: its own)")
+    p.add_argument("--record", action="store_true",
+                   help="also write the runs' summary into vaebook/pretrained/benchmark_record.json (notebook 03 prints it)")
     args = p.parse_args(argv)
     seeds = [int(s) for s in args.seeds.split(",")]
     thread_counts = [int(t) for t in args.threads.split(",")]
@@ -114,7 +127,7 @@ def main(argv=None):
     def on_a_free_cpu(seed):
         cpu = free.get()
         try:
-            return launch(seed, 1, [cpu], args.smoke, args.model)
+            return launch(seed, 1, [cpu], args.smoke, args.model, args.batch_size)
         finally:
             free.put(cpu)
 
@@ -122,7 +135,7 @@ def main(argv=None):
     with ThreadPoolExecutor(max_workers=len(cpus)) as pool:
         runs += list(pool.map(on_a_free_cpu, single))
     for threads in (t for t in thread_counts if t > 1):
-        runs += [launch(seed, threads, cpus[:threads], args.smoke, args.model) for seed in seeds]
+        runs += [launch(seed, threads, cpus[:threads], args.smoke, args.model, args.batch_size) for seed in seeds]
     elbos = [r["heldout_elbo"] for r in runs]
     spread = max(elbos) - min(elbos)
     checks = {
@@ -151,8 +164,14 @@ def main(argv=None):
         "knn5_accuracy": "5-NN classifier fitted on the 4,000 training codes, scored on the 1,000 test codes",
         "threads": "each run in a fresh process, CPU affinity and TensorFlow thread pools set to that many CPUs",
     }
-    name = "recipe_robustness" + ("_cvae" if args.model == "cvae" else "")
-    command = "python -m benchmarks.recipe_robustness" + (" --model cvae" if args.model == "cvae" else "")
+    variant = ("" if args.model == "main" else f"_{args.model}") + (f"_batch{args.batch_size}" if args.batch_size else "")
+    name = "recipe_robustness" + variant.replace("_main_no_warmup", "_no_warmup")
+    command = "python -m benchmarks.recipe_robustness" + (f" --model {args.model}" if args.model != "main" else "") + (
+        f" --batch-size {args.batch_size}" if args.batch_size else "")
+    if args.model == "main_no_warmup":
+        conditions["model"] = conditions["model"].replace("recipe of vaebook.training", "recipe of vaebook.training without the KL warm-up")
+    if args.batch_size:
+        conditions["model"] += f"; batches of {args.batch_size} (in place of the recipe's)"
     if args.model == "cvae":
         conditions["on_demand"] = ("share of 100 prior samples (seed 1) decoded under label d that a 5-NN pixel reader "
                                    "(fitted on the training images) reads as d: mean over d and lowest d")
@@ -160,8 +179,15 @@ def main(argv=None):
     result["runs"] = runs
     out = args.out or Path(__file__).resolve().parent / "results" / f"{name}.json"
     out.write_text(json.dumps(result, indent=2) + "\n")
+    if args.record and not args.smoke:
+        record(name, command, runs)
     return result
 
 
-if __name__ == "__main__":
-    main()
+def record(name: str, command: str, runs: list):
+    """Write this variant's runs (seed, threads, batch size, warm-up, epochs, code spread, held-out ELBO) into the
+    package's benchmark record, which notebook 03 prints."""
+    from benchmarks._common import write_record
+
+    kept = ("seed", "threads", "batch_size", "warmup_epochs", "epochs", "best_epoch", "code_std", "active_dims", "heldout_elbo")
+    write_record(name, command, [{k: r[k] for k in kept} for r in runs])

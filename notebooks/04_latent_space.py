@@ -48,7 +48,8 @@ data = load_mnist()
 
 # %% [markdown]
 # `pretrained.model_for` returns the model shipped with `vaebook` for the bundled data (for
-# full MNIST it trains the same configuration on first use).
+# full MNIST it trains the same configuration on first use). It is the `VAE` you wrote in
+# notebook 03; its code is `vaebook/model.py`.
 
 # %%
 vae = pretrained.model_for("main", data)
@@ -57,7 +58,7 @@ vae = pretrained.model_for("main", data)
 # ## Where the digits live
 #
 # The encoder maps each test image to q(z|x) = N(mean, diag(exp(log_var))). Its mean is the
-# image's position in the latent space. `vae.encode` returns both parts for the whole test set.
+# image's position in the latent space. `encode(vae, x)` returns both parts for the whole test set.
 
 # %%
 means, log_vars = encode(vae, data.x_test)
@@ -117,7 +118,7 @@ print(f"grid coordinates: {coords.round(2)}")
 # densely near 0, sparsely in the tails. (An evenly spaced grid over [-3, 3] would spend a
 # third of its rows and columns beyond +-2, where less than 5% of the prior lies.)
 #
-# All 225 codes go through the decoder in **one batched call**: `vae.decode` runs the decoder
+# All 225 codes go through the decoder in **one batched call**: `decode(vae, z)` runs the decoder
 # once on the whole (225, 2) array, not once per cell.
 
 # %%

@@ -52,7 +52,8 @@ data = load_mnist()
 #
 # Train a VAE on every digit **except 7**, and the 7s of the test set become anomalies: images
 # of a kind the model never saw. The model here is a small MLP VAE (one hidden layer of 256
-# units, a 2-d latent space): small enough that `vaebook` ships several variants of it.
+# units, a 2-d latent space): small enough that `vaebook` ships several variants of it. It is
+# notebook 03's `VAE` class (`vaebook/model.py`) with MLP networks (`vaebook/architectures.py`).
 
 # %%
 no_sevens = pretrained.model_for("without_7", data)
@@ -263,7 +264,7 @@ plt.show()
 print(f"test images:            {uncertain_pixel_fraction(data.x_test):.1%} of pixels uncertain")
 for beta in BETAS:
     recon = uncertain_pixel_fraction(sweep[beta].reconstruct(data.x_test))
-    samples = uncertain_pixel_fraction(sweep[beta].decode(prior_samples(1000, latent_dim=2, seed=0)))
+    samples = uncertain_pixel_fraction(decode(sweep[beta], prior_samples(1000, latent_dim=2, seed=0)))
     print(f"beta = {beta:5.2f}: reconstructions {recon:.1%}, samples {samples:.1%}")
 
 # %% [markdown]

@@ -41,8 +41,13 @@ from vaebook.conditional import decode_under_every_label, label_free_bound, log_
 from vaebook.data import load_mnist
 from vaebook.evaluate import code_knn_accuracy, digit_reader, elbo_per_example, importance_log_likelihood
 from vaebook.latent import prior_samples
+from vaebook.model import VAE
 from vaebook.plotting import draw_prior_region, scatter_latent, show_images
 from vaebook.widgets import LatentExplorer
+
+# Imported after vaebook, which keeps TensorFlow's start-up lines out of this cell.
+import keras
+from keras import layers, ops
 
 # %%
 data = load_mnist()
@@ -57,16 +62,85 @@ data = load_mnist()
 #
 # $$\text{ELBO}(x|y) = \mathbb{E}_{q(z|x,y)}[\log p(x|z,y)] - \text{KL}(q(z|x,y)\,\|\,p(z)) \;\le\; \log p(x|y).$$
 #
-# It bounds $\log p(x|y)$: how likely the image is *for a digit we already know*. The loss is
-# the same code as before: `VAE.train_step` computes $-\log p(x|z,y)$ summed over pixels plus
-# the KL summed over latent dimensions, averaged over the batch; `fit(x, labels)` hands it the
-# labels. In `vaebook` this is the same `VAE` class, built with `num_classes=10`: each network
-# gets a second input, the label as a one-hot vector of ten numbers, joined to the image
-# features (encoder) or to z (decoder). Everything else, the architecture, the recipe with its
-# KL warm-up and early stopping, is the main model's.
+# It bounds $\log p(x|y)$: how likely the image is *for a digit we already know*.
+#
+# In code, the label is one more input of each network: a one-hot vector of ten numbers (a 1 at
+# the digit's place), joined to the flattened image features in the encoder and to $z$ in the
+# decoder. Everything else is notebook 03's: the same layers, the same loss, and the same
+# `VAE` class with two methods changed, the two places where a network runs. These definitions
+# are `vaebook`'s own (`vaebook/conditional.py`; a test fails if the two differ).
 
 # %%
-cvae = pretrained.model_for("cvae", data)
+def build_conditional_encoder(latent_dim=2, num_classes=10):
+    """q(z|x, y): notebook 03's conv encoder, with the one-hot label joined to the flattened features."""
+    image = keras.Input(shape=(28, 28, 1), name="image")
+    label = keras.Input(shape=(num_classes,), name="label")
+    h = layers.Conv2D(32, 3, strides=2, padding="same", activation="relu", name="conv_1")(image)
+    h = layers.Conv2D(64, 3, strides=2, padding="same", activation="relu", name="conv_2")(h)
+    h = layers.Flatten(name="flatten")(h)
+    h = layers.Concatenate(name="with_label")([h, label])
+    h = layers.Dense(16, activation="relu", name="hidden")(h)
+    z_mean = layers.Dense(latent_dim, name="z_mean")(h)
+    z_log_var = layers.Dense(latent_dim, name="z_log_var")(h)
+    return keras.Model([image, label], [z_mean, z_log_var], name="encoder")
+
+
+def build_conditional_decoder(latent_dim=2, num_classes=10):
+    """p(x|z, y): notebook 03's conv decoder, with the one-hot label joined to z."""
+    z = keras.Input(shape=(latent_dim,), name="z")
+    label = keras.Input(shape=(num_classes,), name="label")
+    h = layers.Concatenate(name="with_label")([z, label])
+    h = layers.Dense(7 * 7 * 64, activation="relu", name="hidden")(h)
+    h = layers.Reshape((7, 7, 64), name="reshape")(h)
+    h = layers.Conv2DTranspose(64, 3, strides=2, padding="same", activation="relu", name="deconv_1")(h)
+    h = layers.Conv2DTranspose(32, 3, strides=2, padding="same", activation="relu", name="deconv_2")(h)
+    logits = layers.Conv2DTranspose(1, 3, padding="same", name="logits")(h)
+    return keras.Model([z, label], logits, name="decoder")
+
+
+# %% [markdown]
+# The model's input is now the pair (images, labels). `call` hands the label to the encoder,
+# `log_likelihood` hands it to the decoder, and notebook 03's `compute_loss`, unchanged, turns
+# them into $-\log p(x|z,y)$ summed over pixels plus the KL summed over latent dimensions,
+# averaged over the batch. So `fit((x, labels))` trains it, on any backend.
+
+# %%
+@keras.saving.register_keras_serializable(package="vaebook")
+class ConditionalVAE(VAE):
+    """A VAE whose encoder and decoder also take the digit label: its inputs are pairs (images, labels).
+
+    It trains with ``fit((x, labels), validation_data=((x_val, labels_val),))``; the loss is the
+    VAE's, and with beta = 1 it estimates -ELBO(x|y).
+    """
+
+    @property
+    def num_classes(self):
+        return self.encoder.inputs[1].shape[-1]
+
+    def with_label(self, t, labels):
+        """The input of a network that also takes the label: [t, one-hot labels]."""
+        return [t, ops.one_hot(ops.cast(labels, "int32"), self.num_classes)]
+
+    def call(self, inputs, training=False):
+        """q(z|x, y): the encoder's (mean, log_var) for the pairs (images, labels)."""
+        images, labels = inputs
+        return self.encoder(self.with_label(images, labels), training=training)
+
+    def log_likelihood(self, inputs, z, training=False):
+        """log p(x|z, y) per image: the decoder is given the label with the code."""
+        images, labels = inputs
+        return super().log_likelihood(images, self.with_label(z, labels), training=training)
+
+
+# %% [markdown]
+# `vaebook` ships this model trained with notebook 03's recipe (KL warm-up, batches of 32,
+# early stopping) on the training images with their labels. Build the class defined above and
+# give it the shipped weights; notebook 04's VAE comes along for comparisons (its code is
+# notebook 03's, `vaebook/model.py`).
+
+# %%
+cvae = ConditionalVAE(build_conditional_encoder(latent_dim=2), build_conditional_decoder(latent_dim=2))
+cvae.set_weights(pretrained.model_for("cvae", data).get_weights())
 vae = pretrained.model_for("main", data)
 for name, net in (("encoder", cvae.encoder), ("decoder", cvae.decoder)):
     print(f"{name} inputs:", ", ".join(f"{t.name} {tuple(t.shape[1:])}" for t in net.inputs))

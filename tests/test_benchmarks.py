@@ -9,7 +9,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 BENCHMARKS = ["grid_speed", "training_throughput", "widget_latency", "notebook_cost", "likelihood", "exact_limit",
-              "recipe_robustness"]
+              "recipe_robustness", "backends"]
 
 
 @pytest.mark.parametrize("name", BENCHMARKS)
@@ -30,6 +30,9 @@ def test_benchmark_smoke_run(name, tmp_path):
     if name == "grid_speed":
         assert result["conditions"]["same_images"] is True
         assert all(r["median_s"] > 0 for r in rows)
+    elif name == "backends":
+        assert rows[0]["backend"] == "tensorflow" and rows[0]["cpus"] == 1 and rows[0]["steps_per_execution"] == 8
+        assert all(r["images_per_s"] > 0 and r["heldout_elbo"] < 0 for r in rows)
     elif name == "training_throughput":
         assert all(r["images_per_s"] > 0 and r["heldout_elbo"] < 0 for r in rows)
     elif name == "widget_latency":

@@ -175,3 +175,16 @@ def test_a_dataset_without_labels_gets_the_clear_error(cvae, mnist):
         with pytest.raises(ValueError, match=r"pairs \(images, labels\).*fit\(\(x, labels\)\)"):
             fit(cvae, tf.data.Dataset.from_tensor_slices(images_only).batch(32), epochs=1, shuffle=False, verbose=0)
     fit(cvae, tf.data.Dataset.from_tensor_slices(((x, y),)).batch(32), epochs=1, shuffle=False, verbose=0)  # trains
+
+
+def test_log_likelihood_gives_the_decoder_the_label(cvae, mnist):
+    """log p(x|z, y): the decoder is given the one-hot label with the code, so another label changes it."""
+    from vaebook.losses import bernoulli_log_likelihood
+
+    x, y = mnist.x_test[:8], mnist.y_test[:8]
+    z = np.random.default_rng(0).standard_normal((8, 2)).astype("float32")
+    ours = keras.ops.convert_to_numpy(cvae.log_likelihood((x, y), z))
+    logits = cvae.decoder([z, keras.ops.one_hot(y, 10)])
+    np.testing.assert_allclose(ours, keras.ops.convert_to_numpy(bernoulli_log_likelihood(x, logits)), rtol=1e-5)
+    other = keras.ops.convert_to_numpy(cvae.log_likelihood((x, (y + 3) % 10), z))
+    assert np.all(np.abs(other - ours) > 1e-3), "the label did not reach the decoder"

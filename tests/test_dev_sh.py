@@ -16,7 +16,10 @@ def plan(*args) -> dict:
 
 
 def test_no_arguments_run_every_stage():
-    assert plan() == {"unit": ["tests"], "pairs": [], "notebooks": ["notebooks"], "browser": ["tests/browser"]}
+    stages = plan()
+    assert list(stages) == ["unit", "pairs", "notebooks", "browser", "backends"]
+    assert stages["unit"] == ["tests"] and stages["notebooks"] == ["notebooks"] and stages["browser"] == ["tests/browser"]
+    assert stages["backends"][:2] == ["jax,", "torch:"] and "tests/test_model.py" in stages["backends"]
 
 
 def test_options_go_to_the_unit_stage_only():

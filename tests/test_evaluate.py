@@ -14,7 +14,7 @@ def ppca(mnist):
 
 def test_exact_marginal_matches_dense_gaussian(ppca, mnist):
     x = mnist.x_test[:5].reshape(5, -1).astype(np.float64)
-    w, b, s2 = ppca.parameters()
+    w, b, s2 = ppca.generative_parameters()
     cov = w.T @ w + s2 * np.eye(784)
     chol = np.linalg.cholesky(cov)
     sol = np.linalg.solve(chol, (x - b).T)

@@ -303,8 +303,26 @@ def test_keras_file_round_trip_gives_identical_outputs(trained, mnist, tmp_path)
 
 
 def test_a_new_model_can_be_saved_before_training(tmp_path):
+    import warnings
+
     vae = build_vae("mlp", latent_dim=2, seed=0, hidden=(8,))
-    vae.save(tmp_path / "new.keras")
-    loaded = keras.saving.load_model(tmp_path / "new.keras")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)  # e.g. "not yet been built", "Skipping variable loading"
+        vae.save(tmp_path / "new.keras")
+        loaded = keras.saving.load_model(tmp_path / "new.keras")
     z = np.zeros((2, 2), np.float32)
     np.testing.assert_array_equal(decode(vae, z), decode(loaded, z))
+
+
+def test_an_unsupported_backend_gets_a_one_line_error_naming_the_supported_ones_and_how_to_choose():
+    import os
+    import subprocess
+    import sys
+
+    # Keras' own numpy backend needs JAX installed, so Keras is told it runs on numpy here.
+    code = "import keras; keras.backend.backend = lambda: 'numpy'; import vaebook.model"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert done.returncode != 0
+    last = done.stderr.strip().splitlines()[-1]
+    assert last.startswith("ImportError: vaebook runs on the Keras backends tensorflow, jax, torch, but Keras is using 'numpy'")
+    assert "set KERAS_BACKEND=tensorflow (or jax, or torch) before the first `import keras`" in last

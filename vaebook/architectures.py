@@ -142,6 +142,7 @@ def build_vae(
     vae = make_vae(encoder, decoder, beta=beta, seed=seed, name=f"{arch}_{'cvae' if num_classes else 'vae'}")
     steps = fastest_steps_per_execution() if steps_per_execution is None else steps_per_execution
     vae.compile(optimizer=keras.optimizers.Adam(learning_rate), steps_per_execution=steps)
+    vae.optimizer.build(vae.trainable_variables)  # its state exists at once: a new model saves and reloads cleanly
     return vae
 
 

@@ -67,7 +67,7 @@ class LinearGaussianVAE(VAE):
             LOG_2PI + self.log_noise_var + ops.square(x - mu) * ops.exp(-self.log_noise_var), axis=-1
         )
 
-    def parameters(self):
+    def generative_parameters(self):
         """(W of shape (d, D), b of shape (D,), sigma^2) as float64 NumPy values."""
         kernel, bias = self.decoder.get_layer("W_b").get_weights()
         return kernel.astype(np.float64), bias.astype(np.float64), math.exp(float(ops.convert_to_numpy(self.log_noise_var)))
@@ -75,7 +75,7 @@ class LinearGaussianVAE(VAE):
     def exact_log_marginal(self, x) -> np.ndarray:
         """log p(x) per image in nats, exactly: log N(x; b, W W^T + sigma^2 I), via the d x d Woodbury form."""
         x = check_images(x, "images").reshape(len(x), -1).astype(np.float64)
-        kernel, bias, noise_var = self.parameters()
+        kernel, bias, noise_var = self.generative_parameters()
         w = kernel.T  # (D, d)
         d = w.shape[1]
         m = w.T @ w + noise_var * np.eye(d)
@@ -93,13 +93,13 @@ class LinearGaussianVAE(VAE):
         for every image.
         """
         x = check_images(x, "images").reshape(len(x), -1).astype(np.float64)
-        kernel, bias, noise_var = self.parameters()
+        kernel, bias, noise_var = self.generative_parameters()
         m = kernel @ kernel.T + noise_var * np.eye(kernel.shape[0])
         return np.linalg.solve(m, kernel @ (x - bias).T).T, self.posterior_covariance()
 
     def posterior_covariance(self) -> np.ndarray:
         """sigma^2 M^{-1}, the covariance of p(z|x) (the same for every x), shape (d, d)."""
-        kernel, _, noise_var = self.parameters()
+        kernel, _, noise_var = self.generative_parameters()
         return noise_var * np.linalg.inv(kernel @ kernel.T + noise_var * np.eye(kernel.shape[0]))
 
     def posterior_kl(self, x) -> np.ndarray:

@@ -64,6 +64,7 @@ def reparameterize(mean, log_var, eps):
     With eps ~ N(0, I), z ~ N(mean, diag(exp(log_var))), and z is a differentiable function of
     mean and log_var. The caller draws eps, so the caller decides how the noise is seeded.
     """
+    mean, log_var, eps = (ops.convert_to_tensor(t, "float32") for t in (mean, log_var, eps))
     return mean + ops.exp(0.5 * log_var) * eps
 
 

@@ -93,9 +93,21 @@ def load(name: str):
         weights = [stored[f"w{i}"].astype(np.float32) for i in range(len(stored.files))]
     data = MNIST(None, None, None, None, entry["data"]["source"], entry["data"]["binarization"])
     vae = build_from_config(config(name), data)
-    vae.set_weights(weights)
-    vae.optimizer.build(vae.trainable_variables)  # a fresh optimizer state, so save/load and fit work as usual
+    vae.set_weights(weights)  # build_from_config built the optimizer's state: save/load and fit work as usual
     return vae
+
+
+def benchmark_record(name: str) -> dict:
+    """A benchmark's measured rows that a notebook prints (``command``, ``date``, ``rows``), from
+    ``benchmark_record.json``: written by the benchmark scripts of the repository with ``--record``."""
+    path = HERE / "benchmark_record.json"
+    try:
+        shipped = json.loads(path.read_text())
+    except (OSError, ValueError) as err:
+        raise PretrainedError(f"The benchmark record {path} cannot be read ({err}). Reinstall vaebook.") from err
+    if name not in shipped:
+        raise PretrainedError(f"The benchmark record has no entry {name!r}; it has: {', '.join(shipped)}.")
+    return shipped[name]
 
 
 def history(name: str) -> dict:
