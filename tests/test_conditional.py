@@ -81,7 +81,8 @@ def test_conditional_file_round_trip(cvae, mnist, tmp_path):
 
 
 def test_recipe_trains_a_conditional_model_on_the_labels(mnist):
-    small = dataclasses.replace(mnist, x_train=mnist.x_train[:600], y_train=mnist.y_train[:600])
+    small = dataclasses.replace(mnist, x_train=mnist.x_train[:300], y_train=mnist.y_train[:300], x_test=mnist.x_test[:100],
+                                y_test=mnist.y_test[:100])
     config = TrainConfig(arch="conv", conditional=True, epochs=2, warmup_epochs=1)
     vae, history = train(config, small, verbose=0)
     assert vae.num_classes == 10 and len(history["val_loss"]) == 2

@@ -195,16 +195,13 @@ def test_the_training_step_uses_the_kl_weight_and_validation_uses_beta(mnist):
 
 
 class _Recorder(keras.layers.Layer):
-    """Identity layer that records the training flag of each concrete (not symbolic) call."""
+    """Identity layer that records the training flag of each call on data (not of a functional model's
+    construction, whose inputs are KerasTensors); a traced call (JAX takes gradients by tracing) counts."""
 
     seen = []
 
     def call(self, x, training=None):
         if not isinstance(x, keras.KerasTensor):
-            try:
-                ops.convert_to_numpy(x)
-            except Exception:  # a traced tensor: not a concrete call
-                return x
             _Recorder.seen.append(bool(training))
         return x
 
@@ -229,7 +226,9 @@ def test_calls_and_estimators_run_encoder_and_decoder_in_inference_mode(mnist):
     vae.compile(optimizer="adam", run_eagerly=True)
     _Recorder.seen = []
     vae.fit(x, epochs=1, batch_size=4, validation_data=(x,), verbose=0)
-    assert _Recorder.seen == [True, True, False, False], "training in training mode, validation in inference mode"
+    # One training step (encoder and decoder in training mode), then validation (both in inference mode); a
+    # backend may first call the model once more in inference mode to build it.
+    assert _Recorder.seen.count(True) == 2 and _Recorder.seen[-2:] == [False, False], _Recorder.seen
 
 
 def test_sample_and_class_weights_get_a_clear_error_instead_of_being_ignored(mnist):
@@ -238,19 +237,18 @@ def test_sample_and_class_weights_get_a_clear_error_instead_of_being_ignored(mni
     from vaebook.training import evaluate, fit
 
     x, weights = mnist.x_test[:64], np.zeros(64)  # zero weights would change a weighted loss
-    vae = build_vae("mlp", latent_dim=2, seed=0, hidden=(16,))
-    cvae = build_vae("conv", latent_dim=2, seed=0, num_classes=10)
     labels = mnist.y_test[:64]
-    calls = [lambda: vae.evaluate(x, x, sample_weight=weights, batch_size=32, verbose=0),
-             lambda: cvae.fit((x, labels), labels, class_weight={d: 0.0 for d in range(10)}, epochs=1, batch_size=32, verbose=0),
-             lambda: cvae.fit((x, labels), labels, sample_weight=weights, epochs=1, batch_size=32, verbose=0),
-             lambda: fit(vae, x, sample_weight=weights, epochs=1, batch_size=32, verbose=0),
-             lambda: fit(cvae, x, labels, sample_weight=weights, epochs=1, batch_size=32, verbose=0),
-             lambda: fit(cvae, x, labels, class_weight={d: 0.0 for d in range(10)}, epochs=1, batch_size=32, verbose=0),
-             lambda: evaluate(cvae, x, labels, sample_weight=weights, batch_size=32, verbose=0)]
-    for call in calls:
+    calls = [lambda vae, cvae: vae.evaluate(x, x, sample_weight=weights, batch_size=32, verbose=0),
+             lambda vae, cvae: cvae.fit((x, labels), labels, class_weight={d: 0.0 for d in range(10)}, epochs=1, batch_size=32, verbose=0),
+             lambda vae, cvae: cvae.fit((x, labels), labels, sample_weight=weights, epochs=1, batch_size=32, verbose=0),
+             lambda vae, cvae: fit(vae, x, sample_weight=weights, epochs=1, batch_size=32, verbose=0),
+             lambda vae, cvae: fit(cvae, x, labels, sample_weight=weights, epochs=1, batch_size=32, verbose=0),
+             lambda vae, cvae: fit(cvae, x, labels, class_weight={d: 0.0 for d in range(10)}, epochs=1, batch_size=32, verbose=0),
+             lambda vae, cvae: evaluate(cvae, x, labels, sample_weight=weights, batch_size=32, verbose=0)]
+    for call in calls:  # fresh models each time: on JAX, an error inside Keras' first trace leaves a model unusable
+        vae, cvae = build_vae("mlp", latent_dim=2, seed=0, hidden=(16,)), build_vae("conv", latent_dim=2, seed=0, num_classes=10)
         with pytest.raises(ValueError, match="weighs every image alike: leave out sample_weight and class_weight"):
-            call()
+            call(vae, cvae)
 
 
 def test_a_plain_vae_reads_the_images_of_an_x_y_batch_and_ignores_the_rest(mnist):
@@ -264,7 +262,7 @@ def test_a_plain_vae_reads_the_images_of_an_x_y_batch_and_ignores_the_rest(mnist
 
 def _short_run(mnist, seed):
     vae = build_vae("conv", latent_dim=2, seed=seed)
-    return vae.fit(mnist.x_train[:768], epochs=2, batch_size=128, validation_data=(mnist.x_test[:256],), verbose=0).history
+    return vae.fit(mnist.x_train[:512], epochs=2, batch_size=128, validation_data=(mnist.x_test[:128],), verbose=0).history
 
 
 def test_same_seed_same_losses(mnist):
