@@ -119,7 +119,7 @@ class ConditionalVAE(VAE):
 
     def with_label(self, t, labels):
         """The input of a network that also takes the label: [t, one-hot labels]."""
-        return [t, ops.one_hot(ops.cast(labels, "int32"), self.num_classes)]
+        return [ops.convert_to_tensor(t, "float32"), ops.one_hot(ops.cast(labels, "int32"), self.num_classes)]
 
     def call(self, inputs, training=False):
         """q(z|x, y): the encoder's (mean, log_var) for the pairs (images, labels)."""

@@ -185,7 +185,7 @@ def test_log_likelihood_gives_the_decoder_the_label(cvae, mnist):
     x, y = mnist.x_test[:8], mnist.y_test[:8]
     z = np.random.default_rng(0).standard_normal((8, 2)).astype("float32")
     ours = keras.ops.convert_to_numpy(cvae.log_likelihood((x, y), z))
-    logits = cvae.decoder([z, keras.ops.one_hot(y, 10)])
+    logits = cvae.decoder([keras.ops.convert_to_tensor(z), keras.ops.one_hot(y, 10)])
     np.testing.assert_allclose(ours, keras.ops.convert_to_numpy(bernoulli_log_likelihood(x, logits)), rtol=1e-5)
     other = keras.ops.convert_to_numpy(cvae.log_likelihood((x, (y + 3) % 10), z))
     assert np.all(np.abs(other - ours) > 1e-3), "the label did not reach the decoder"

@@ -152,9 +152,10 @@ def test_the_shipped_models_decode_the_same_images_on_every_backend(tmp_path):
 
 @pytest.mark.parametrize("name", ["main", "cvae"])
 def test_the_shipped_models_give_the_manifest_elbo_on_every_backend(name, mnist):
-    """The held-out ELBO of the manifest (measured on TensorFlow) within 0.5 nats on this backend, which draws its own z."""
+    """The held-out ELBO of the manifest (measured on TensorFlow, 10 z per image) within 0.5 nats on this backend,
+    which draws its own z (3 per image: a Monte Carlo error near 0.1 nats on the 1,000 test images)."""
     from vaebook.evaluate import dataset_elbo
 
     labels = mnist.y_test if name == "cvae" else None
-    elbo = dataset_elbo(pretrained.load(name), mnist.x_test, samples=10, labels=labels)
+    elbo = dataset_elbo(pretrained.load(name), mnist.x_test, samples=3, labels=labels)
     assert elbo == pytest.approx(pretrained.info(name)["heldout_elbo"], abs=0.5)

@@ -4,7 +4,11 @@ Each notebook section maps to one module:
 
 - :mod:`vaebook.data`: MNIST, full or the bundled 5,000-digit subset, and binarization.
 - :mod:`vaebook.losses`: Gaussian KL, Bernoulli log-likelihood, per-example ELBO.
-- :mod:`vaebook.model`: the Keras 3 VAE (``Sampling`` layer, encoders, decoders, ``VAE``).
+- :mod:`vaebook.model`: the Keras 3 VAE exactly as notebook 03 writes it (``Sampling``, the conv
+  encoder and decoder, ``VAE``, ``KLWarmup``); it runs on TensorFlow, JAX and PyTorch.
+- :mod:`vaebook.architectures`: the MLP networks, ``build_vae`` for every model, ``load_vae``.
+- :mod:`vaebook.codes`: a trained VAE from NumPy: ``encode``, ``decode``, ``reconstruct``.
+- :mod:`vaebook.conditional`: notebook 06's ``ConditionalVAE`` and what it is used for.
 - :mod:`vaebook.linear_gaussian`: a linear-Gaussian VAE whose log p(x) is exact.
 - :mod:`vaebook.evaluate`: dataset ELBO and the importance-sampled log-likelihood.
 - :mod:`vaebook.cache`: train a model once, load it afterwards.
