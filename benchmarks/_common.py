@@ -41,6 +41,7 @@ def machine() -> dict:
         "python": platform.python_version(),
         "tensorflow": tf.__version__,
         "keras": keras.__version__,
+        "keras_backend": keras.backend.backend(),
         "numpy": np.__version__,
         "vaebook": vaebook.__version__,
     }

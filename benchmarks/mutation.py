@@ -29,12 +29,12 @@ How it runs:
    the tests; that saves the ~8 s import per mutant. Each test run's seconds go to
    ``.cache/mutation/durations.log``; the report's time is their sum, so a paused or resumed run
    reports the time its tests took.
-5. A test run keeps about one CPU busy, so on two CPUs ``--workers 2`` runs the 176 mutants of
-   11606f6 in about an hour (2026-11-29: 155 of them in 67 minutes, beside a CI run; one at a time, the
-   first 21 took 23 minutes). With ``--workers N``, the mutants still to run are dealt out to N
-   workers, each with its own tree copy, fork server and copy of the session database; at the
-   end (or at the next ``--resume`` of a stopped run) their results and test seconds are merged
-   into the run's own.
+5. A test run keeps about one CPU busy, so on two CPUs ``--workers 2`` runs two mutants at a time
+   (2026-11-29: 155 mutants in 67 minutes, beside a CI run; one at a time, 21 took 23 minutes).
+   The workers are cosmic-ray's own: its ``http`` distributor sends each mutant to one of N
+   ``cosmic-ray http-worker`` processes, each in its own copy of the tree with its own fork
+   server; cosmic-ray records every result in the run's one session database, so ``--resume``
+   (``cosmic-ray exec`` again) runs only what is left.
 6. The test fixture ``trained`` (a 4-epoch model) is trained once, in the baseline run, and loaded
    by every mutant's run (``VAEBOOK_TEST_TRAINED``). Mutants of the training step are caught by
    the tests that train models of their own.
@@ -297,41 +297,6 @@ with use_db(sys.argv[1], WorkDB.Mode.open) as db:
     print(done + sum(1 for _ in db.pending_work_items), sum(1 for _ in db.pending_work_items))
 '''
 
-JOBS = r'''
-import json, sys
-from cosmic_ray.work_db import use_db, WorkDB
-with use_db(sys.argv[1], WorkDB.Mode.open) as db:
-    print(json.dumps(sorted(item.job_id for item in db.pending_work_items)))
-'''
-
-# Keep only the given jobs pending in a worker's copy of the database; the others are another worker's.
-KEEP = r'''
-import json, sys
-from cosmic_ray.work_db import use_db, WorkDB
-from cosmic_ray.work_item import WorkResult, WorkerOutcome
-mine = set(json.loads(sys.argv[2]))
-with use_db(sys.argv[1], WorkDB.Mode.open) as db:
-    others = [item.job_id for item in db.pending_work_items if item.job_id not in mine]
-    db.set_multiple_results(others, WorkResult(output="another worker", worker_outcome=WorkerOutcome.SKIPPED))
-'''
-
-# Copy the results that workers completed into the run's database; print how many.
-MERGE = r'''
-import sys
-from cosmic_ray.work_db import use_db, WorkDB
-from cosmic_ray.work_item import WorkerOutcome
-merged = 0
-with use_db(sys.argv[1], WorkDB.Mode.open) as db:
-    pending = {item.job_id for item in db.pending_work_items}
-    for path in sys.argv[2:]:
-        with use_db(path, WorkDB.Mode.open) as worker:
-            for item, result in worker.completed_work_items:
-                if item.job_id in pending and not (result.worker_outcome == WorkerOutcome.SKIPPED and result.output == "another worker"):
-                    db.set_result(item.job_id, result)
-                    merged += 1
-print(merged)
-'''
-
 REPORT = r'''
 import json, sys
 from cosmic_ray.work_db import use_db, WorkDB
@@ -372,49 +337,64 @@ def cr_python(snippet: str, *args, cwd=None) -> str:
                           capture_output=True, text=True).stdout
 
 
-def merge_workers(db: str):
-    """Fold the results and test seconds of a parallel run's workers into the run's own; remove the workers."""
-    folders = sorted(WORK.glob("worker*"))
-    if not folders:
-        return
-    merged = cr_python(MERGE, db, *(f / "session.sqlite" for f in folders if (f / "session.sqlite").exists())).strip()
-    with open(WORK / "durations.log", "a") as log:
-        for f in folders:
-            if (f / "durations.log").exists():
-                log.write((f / "durations.log").read_text())
-    subprocess.run(["rm", "-rf", *map(str, folders)], check=True)
-    print(f"merged {merged} results of {len(folders)} workers", flush=True)
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
 
 
-def run_workers(count: int, db: str):
-    """Deal the pending mutants out to ``count`` workers (``--worker`` processes), wait for them, merge."""
-    jobs = json.loads(cr_python(JOBS, db))
-    workers = []
+def wait_for(check, process, what: str):
+    while not check():
+        if process.poll() is not None:
+            sys.exit(f"{what} stopped before it was ready; its error is above")
+        time.sleep(0.5)
+
+
+def start_workers(count: int) -> tuple:
+    """``count`` cosmic-ray http-workers, each in its own tree copy (of the restored tree) with its own fork
+    server. Returns (the http config's path, the processes)."""
+    processes, urls = [], []
     for i in range(count):
         folder = WORK / f"worker{i}"
+        subprocess.run(["rm", "-rf", str(folder)], check=True)
         folder.mkdir()
-        subprocess.run(["cp", "-a", str(TREE), str(folder / "tree")], check=True)
-        subprocess.run(["cp", "-a", str(WORK / "pristine"), str(WORK / "pristine.json"), str(WORK / "config.toml"),
-                        str(folder)], check=True)
-        subprocess.run(["cp", db, str(folder / "session.sqlite")], check=True)
-        cr_python(KEEP, folder / "session.sqlite", json.dumps(jobs[i::count]))
+        subprocess.run(["cp", "-a", str(TREE), str(WORK / "pristine"), str(WORK / "pristine.json"), str(folder)], check=True)
         env = dict(tree_env(folder / "tree"), VAEBOOK_MUTATION_WORK=str(folder), VAEBOOK_MUTATION_MAIN=str(WORK))
-        workers.append(subprocess.Popen([sys.executable, "-m", "benchmarks.mutation", "--resume", "--worker"],
-                                        cwd=ROOT, env=env))
-        print(f"worker {i}: {len(jobs[i::count])} mutants", flush=True)
-    try:
-        codes = [w.wait() for w in workers]
-    finally:
-        for w in workers:  # on Ctrl-C: stop them all; --resume merges what they finished
-            if w.poll() is None:
-                w.terminate()
-                w.wait()
-    merge_workers(db)
-    if any(codes):
-        sys.exit(f"a worker failed (exit codes {codes}); its error is above; --resume goes on with what is left")
+        server = subprocess.Popen([sys.executable, "-m", "benchmarks.mutation", "--serve"], cwd=folder / "tree", env=env)
+        processes.append(server)
+        wait_for((folder / "server.sock").exists, server, f"worker {i}'s fork server")
+        port = free_port()
+        worker = subprocess.Popen([str(VENV / "bin" / "cosmic-ray"), "http-worker", "--port", str(port)], cwd=folder / "tree",
+                                  env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        processes.append(worker)
+
+        def listening(port=port):
+            with socket.socket() as probe:
+                return probe.connect_ex(("127.0.0.1", port)) == 0
+
+        wait_for(listening, worker, f"worker {i}'s cosmic-ray http-worker")
+        urls.append(f"http://127.0.0.1:{port}")
+    config = WORK / "config-http.toml"
+    text = (WORK / "config.toml").read_text().replace('name = "local"', 'name = "http"')
+    config.write_text(text + "\n[cosmic-ray.distributor.http]\nworker-urls = " + json.dumps(urls) + "\n")
+    print(f"{count} cosmic-ray http-workers: {', '.join(urls)}", flush=True)
+    return config, processes
 
 
-def run(limit: int, out: Path, resume: bool = False, workers: int = 1, worker: bool = False):
+def stop_workers(processes):
+    """Stop the workers and their fork servers; their test seconds join the run's; their folders go."""
+    for process in processes:
+        if process.poll() is None:
+            process.terminate()
+            process.wait(timeout=60)
+    with open(WORK / "durations.log", "a") as log:
+        for folder in sorted(WORK.glob("worker*")):
+            if (folder / "durations.log").exists():
+                log.write((folder / "durations.log").read_text())
+            subprocess.run(["rm", "-rf", str(folder)], check=True)
+
+
+def run(limit: int, out: Path, resume: bool = False, workers: int = 1):
     if SOCKET.exists():
         try:
             socket.socket(socket.AF_UNIX, socket.SOCK_STREAM).connect(str(SOCKET))
@@ -423,13 +403,12 @@ def run(limit: int, out: Path, resume: bool = False, workers: int = 1, worker: b
             SOCKET.unlink()
     if resume:
         restore_pristine()
+        stop_workers([])  # the test seconds of a stopped parallel run's workers
     else:
         prepare()
     env = tree_env(TREE)
     cr = str(VENV / "bin" / "cosmic-ray")
     db = str(WORK / "session.sqlite")
-    if resume and not worker:
-        merge_workers(db)  # what the workers of a stopped parallel run finished
     if resume:
         kept = cr_python(COUNT, db)
         print(f"resuming: {kept.split()[1]} of {kept.split()[0]} mutants still to run", flush=True)
@@ -443,18 +422,14 @@ def run(limit: int, out: Path, resume: bool = False, workers: int = 1, worker: b
         print(f"{kept} mutants to run", flush=True)
     if limit < 0:
         return
-    # The baseline runs the unmutated tests once (and trains the shared ``trained`` fixture); a
-    # worker, or a resumed parallel run, relies on the run's first baseline.
-    baseline = not worker and not (resume and workers > 1)
-    if baseline or workers == 1:
+    # The baseline runs the unmutated tests once (and trains the shared ``trained`` fixture); a resumed run
+    # relies on its first baseline. One worker uses this fork server; more get their own (start_workers).
+    if not resume or workers == 1:
         server = subprocess.Popen([sys.executable, "-m", "benchmarks.mutation", "--serve"], cwd=TREE, env=env)
         start = time.perf_counter()
         try:
-            while not SOCKET.exists():
-                if server.poll() is not None:
-                    sys.exit("the fork server stopped before it listened; its error is above")
-                time.sleep(0.5)
-            if baseline:
+            wait_for(SOCKET.exists, server, "the fork server")
+            if not resume:
                 code = subprocess.run([sys.executable, "-m", "benchmarks.mutation", "--client"], cwd=TREE, env=env).returncode
                 if code != 0:
                     sys.exit(f"the unmutated tests fail (see {WORK / 'last-run.log'}); fix them first")
@@ -468,9 +443,11 @@ def run(limit: int, out: Path, resume: bool = False, workers: int = 1, worker: b
                 pass
             server.wait(timeout=60)
     if workers > 1:
-        run_workers(workers, db)
-    if worker:
-        return
+        config, processes = start_workers(workers)
+        try:
+            sh(cr, "exec", str(config), db, cwd=TREE, env=env)
+        finally:
+            stop_workers(processes)
     mutants = json.loads(cr_python(REPORT, db))
     summarize(mutants, test_seconds(), limit, out, planned=int(kept))
 
@@ -565,7 +542,6 @@ def main():
     p.add_argument("--replay", action="store_true",
                    help="after a run: plant each survivor into today's committed code and run its tests again")
     p.add_argument("--workers", type=int, default=1, help="how many mutants to run at a time (default 1)")
-    p.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     p.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     p.add_argument("--client", action="store_true", help=argparse.SUPPRESS)
     args = p.parse_args()
@@ -582,7 +558,7 @@ def main():
         return summarize(mutants, test_seconds(), 0, args.out, planned=int(planned))
     if args.workers < 1:
         p.error(f"--workers must be a whole number >= 1, got {args.workers}")
-    run(args.limit, args.out, args.resume, args.workers, args.worker)
+    run(args.limit, args.out, args.resume, args.workers)
 
 
 if __name__ == "__main__":

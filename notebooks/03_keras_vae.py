@@ -373,11 +373,13 @@ batch = data.x_train[:32]
 loss = vae.compute_loss(batch, y_pred=vae(batch), training=False)
 reconstruction, kl = (float(ops.convert_to_numpy(m.result())) for m in (vae.reconstruction_tracker, vae.kl_tracker))
 print(f"loss {float(ops.convert_to_numpy(loss)):.1f} = reconstruction {reconstruction:.1f} + beta * KL {kl:.4f} (nats per image)")
+print(f"784 pixels at probability 0.5 would cost 784 log 2 = {784 * np.log(2):.1f} nats")
 
 # %% [markdown]
-# An untrained decoder gives every pixel a probability near 0.5, so each of the 784 pixels costs
-# about $\log 2 \approx 0.69$ nats (a little less on the pixels that are exactly 0 or 1), and the
-# KL is near 0 because a fresh encoder outputs means and log-variances near 0.
+# An untrained decoder outputs logits near 0, so probabilities near 0.5, and a pixel at
+# probability 0.5 costs $\log 2 \approx 0.69$ nats whatever its grey level:
+# $-[x \log 0.5 + (1 - x) \log 0.5] = \log 2$. The KL is near 0 because a fresh encoder
+# outputs means and log-variances near 0, where $q(z|x)$ is the prior.
 #
 # ### What the Keras 2 recipe got wrong
 #
