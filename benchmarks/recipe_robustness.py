@@ -191,3 +191,7 @@ def record(name: str, command: str, runs: list):
 
     kept = ("seed", "threads", "batch_size", "warmup_epochs", "epochs", "best_epoch", "code_std", "active_dims", "heldout_elbo")
     write_record(name, command, [{k: r[k] for k in kept} for r in runs])
+
+
+if __name__ == "__main__":
+    main()
