@@ -56,9 +56,9 @@ from vaebook.plotting import draw_prior_region, scatter_latent, show_images
 # ## The VAE in words
 #
 # A VAE has two networks. The **encoder** reads an image $x$ and answers with a Gaussian over
-# codes, $q(z \mid x)$: a mean (where the image's code is) and a standard deviation (how
-# unsure it is). The **decoder** turns a code $z$ into an image. Training lowers, for each
-# image, the sum of two terms:
+# codes, $q(z \mid x)$: a mean $\mu$ (where the image's code is) and a standard deviation
+# $\sigma$ (how unsure it is). The **decoder** turns a code $z$ into an image. Training
+# lowers, for each image, the sum of two terms:
 #
 # - the **reconstruction** term: how badly the decoder redraws the image from a code drawn
 #   from $q(z \mid x)$;
@@ -85,10 +85,11 @@ plt.show()
 #   "sleep" phase the generator's dreams train the recognition network. The two phases do not
 #   optimise one common objective.
 # - **2013, the VAE** (Kingma & Welling, *Auto-Encoding Variational Bayes*) gives the pair one
-#   objective, the evidence lower bound (ELBO, minus the two-term loss above), and one training
-#   method: with the *reparameterization trick*, $z = \mu + \sigma \varepsilon$ with the noise
-#   $\varepsilon$ drawn from $\mathcal{N}(0, 1)$, the gradient of the ELBO flows through the
-#   sampling step, and backpropagation trains both networks at once.
+#   objective, the evidence lower bound (ELBO; the two-term loss above with $\beta = 1$ is
+#   minus the ELBO), and one training method: with the *reparameterization trick*,
+#   $z = \mu + \sigma \varepsilon$ with the noise $\varepsilon$ drawn from $\mathcal{N}(0, 1)$,
+#   the gradient of the ELBO flows through the sampling step, and backpropagation trains both
+#   networks at once.
 # - **2014, stochastic backpropagation** (Rezende, Mohamed & Wierstra) reaches the same method
 #   independently and at the same time, for deep latent Gaussian models.
 # - **2015, importance weighted autoencoders** (Burda, Grosse & Salakhutdinov) use $k$ samples

@@ -371,8 +371,8 @@ for k in (10, 100, 1000):
 # concave $\log$ lies below its tangent at $t = 1$), with equality only at $\sigma^2 = 1$. The KL
 # is 0 exactly when $\mu = 0$ and $\sigma^2 = 1$.
 #
-# The two expectations and the entropy, checked by sampling a million draws of $z$ for
-# $\mu = 1$, $\sigma = 0.5$ (each $\pm$ is one standard error):
+# $\mathbb{E}_q[z^2]$, the entropy and the cross-entropy, checked by sampling a million draws of
+# $z$ for $\mu = 1$, $\sigma = 0.5$ (each $\pm$ is one standard error):
 
 # %%
 mu, sigma = 1.0, 0.5
