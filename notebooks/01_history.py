@@ -15,26 +15,30 @@
 #
 # **What you'll do:** follow the idea of the Variational Autoencoder (VAE) from the Helmholtz
 # machine of 1995 to the autoencoder inside Stable Diffusion, then run a small experiment:
-# the same network trained with and without the KL term, a plain autoencoder against a VAE.
+# the same network trained as a VAE and as a plain autoencoder, two models whose training
+# losses differ by one term, the KL term (explained below).
 #
 # **What you'll learn:**
 #
 # - the problem the VAE solves: learning a generative model and an inference network together;
+# - what a VAE is, in words: an encoder, a decoder, and a loss with two terms;
 # - who contributed what, with full references;
-# - what a plain autoencoder's latent space lacks for generation, and how the VAE's KL term
-#   fixes it, shown on real MNIST digits.
+# - what a plain autoencoder's latent space lacks for generation, what the VAE's KL term
+#   does about it and what it leaves undone, shown on real MNIST digits.
 #
-# **What you'll need:** Python and a little probability (what a Gaussian is). No maths beyond
-# that in this notebook; notebook 02 derives the objective. The two small models of the
-# experiment come trained with `vaebook`, so nothing here waits for training.
+# **What you'll need:** Python and a little probability: what a Gaussian is, and how to read
+# $p(x \mid z)$, "the probability of $x$ given $z$". There are no derivations in this notebook;
+# notebook 02 derives the objective. The two small models of the experiment come trained with
+# `vaebook`, so nothing here waits for training.
 
 # %%
 import matplotlib.pyplot as plt
 import numpy as np
 
 from vaebook import pretrained
-from vaebook.codes import decode, encode
+from vaebook.codes import decode, encode, reconstruct
 from vaebook.data import load_mnist
+from vaebook.evaluate import uncertain_pixel_fraction
 from vaebook.history import plot_timeline, references
 from vaebook.latent import prior_radius, prior_samples, share_in_prior_region
 from vaebook.plotting import draw_prior_region, scatter_latent, show_images
@@ -42,11 +46,29 @@ from vaebook.plotting import draw_prior_region, scatter_latent, show_images
 # %% [markdown]
 # ## The problem
 #
-# A generative model of images says how to *make* an image: draw a few hidden causes z (the
-# digit's identity, its slant, its stroke width) and turn them into pixels, x ~ p(x|z). To
-# learn such a model from images alone we need the reverse direction too: given an image,
-# which z could have produced it? That is inference, p(z|x), and for a neural network p(x|z)
-# it is intractable. Thirty years of work on this question lead to the VAE.
+# A generative model of images says how to *make* an image: draw a few hidden causes $z$ (the
+# digit's identity, its slant, its stroke width) and turn them into pixels, drawing the image
+# $x$ from $p(x \mid z)$. To learn such a model from images alone we need the reverse direction
+# too: given an image, which $z$ could have produced it? That is inference, $p(z \mid x)$, and
+# for a neural network $p(x \mid z)$ it is intractable. Thirty years of work on this question
+# lead to the VAE.
+#
+# ## The VAE in words
+#
+# A VAE has two networks. The **encoder** reads an image $x$ and answers with a Gaussian over
+# codes, $q(z \mid x)$: a mean $\mu$ (where the image's code is) and a standard deviation
+# $\sigma$ (how unsure it is). The **decoder** turns a code $z$ into an image. Training
+# lowers, for each image, the sum of two terms:
+#
+# - the **reconstruction** term: how badly the decoder redraws the image from a code drawn
+#   from $q(z \mid x)$;
+# - the **KL term**, the Kullback-Leibler divergence from $q(z \mid x)$ to a fixed Gaussian,
+#   the **prior** $p(z) = \mathcal{N}(0, I)$ (mean 0 and standard deviation 1 in every
+#   direction). It is 0 when the two Gaussians coincide and grows as the encoder's mean moves
+#   away from 0 or its standard deviation away from 1.
+#
+# A weight $\beta$ multiplies the KL term. $\beta = 1$ is the VAE; $\beta = 0$ drops the term
+# and leaves a plain autoencoder. To make a new image, draw $z$ from the prior and decode it.
 #
 # ## A timeline
 
@@ -63,15 +85,17 @@ plt.show()
 #   "sleep" phase the generator's dreams train the recognition network. The two phases do not
 #   optimise one common objective.
 # - **2013, the VAE** (Kingma & Welling, *Auto-Encoding Variational Bayes*) gives the pair one
-#   objective, the evidence lower bound (ELBO), and one training method: with the
-#   *reparameterization trick*, z = mean + sigma * eps, the gradient of the ELBO flows through
-#   the sampling step, and backpropagation trains both networks at once.
+#   objective, the evidence lower bound (ELBO; the two-term loss above with $\beta = 1$ is
+#   minus the ELBO), and one training method: with the *reparameterization trick*,
+#   $z = \mu + \sigma \varepsilon$ with the noise $\varepsilon$ drawn from $\mathcal{N}(0, 1)$,
+#   the gradient of the ELBO flows through the sampling step, and backpropagation trains both
+#   networks at once.
 # - **2014, stochastic backpropagation** (Rezende, Mohamed & Wierstra) reaches the same method
 #   independently and at the same time, for deep latent Gaussian models.
-# - **2015, importance weighted autoencoders** (Burda, Grosse & Salakhutdinov) use k samples
-#   of z to tighten the bound. The same estimate gives the test-set log-likelihoods quoted
+# - **2015, importance weighted autoencoders** (Burda, Grosse & Salakhutdinov) use $k$ samples
+#   of $z$ to tighten the bound. The same estimate gives the test-set log-likelihoods quoted
 #   for VAEs ever since (notebook 05).
-# - **2017, beta-VAE** (Higgins et al.) weights the KL term by beta > 1 to encourage
+# - **2017, $\beta$-VAE** (Higgins et al.) weights the KL term by $\beta > 1$ to encourage
 #   disentangled latent factors, and **VQ-VAE** (van den Oord, Vinyals & Kavukcuoglu) replaces
 #   the Gaussian code with a discrete codebook and a learned prior.
 # - **2020, NVAE** (Vahdat & Kautz) stacks many layers of latent variables and produces sharp
@@ -85,10 +109,11 @@ plt.show()
 #
 # An autoencoder also has an encoder and a decoder. Why isn't it a generative model? The same
 # small network (one hidden layer of 256 units, a 2-d code) was trained twice on real MNIST
-# digits: once as a VAE (beta = 1), and once with the KL term switched off (beta = 0). With
-# beta = 0 the encoder's noise can shrink to nothing and the model is a plain autoencoder in
-# all but name. Both ship with `vaebook`, trained with the recipe of notebook 03 (their code:
-# the `VAE` class of notebook 03, `vaebook/model.py`, with small MLP networks).
+# digits: once as a VAE ($\beta = 1$), and once with the KL term switched off ($\beta = 0$).
+# With $\beta = 0$ nothing stops the encoder's standard deviation from shrinking to nothing,
+# and the model is a plain autoencoder in all but name. Both ship with `vaebook`, trained with
+# the recipe of notebook 03 (their code: the `VAE` class of notebook 03, `vaebook/model.py`,
+# with small MLP networks).
 
 # %%
 data = load_mnist()
@@ -96,17 +121,18 @@ data = load_mnist()
 # %%
 autoencoder = pretrained.model_for("autoencoder", data)
 vae = pretrained.model_for("mlp_beta1", data)
+models = {"autoencoder": autoencoder, "VAE": vae}
 
 # %% [markdown]
-# Both encoders map each test digit to a point in a 2-d latent space. Side by side, with the
-# dashed circle that holds 95% of the prior N(0, I), where a generative model would draw its
-# codes from:
+# Both encoders map each test digit to a point in a 2-d latent space, the mean of its
+# $q(z \mid x)$. Side by side, with the dashed circle that holds 95% of the prior
+# $\mathcal{N}(0, I)$, where a generative model draws its codes from:
 
 # %%
 codes = {"autoencoder (beta = 0)": encode(autoencoder, data.x_test)[0], "VAE (beta = 1)": encode(vae, data.x_test)[0]}
 fig, axes = plt.subplots(1, 2, figsize=(13, 5.5))
-for ax, (name, means) in zip(axes, codes.items()):
-    scatter_latent(means, data.y_test, ax=ax, title=name)
+for ax, means, title in zip(axes, codes.values(), (r"autoencoder ($\beta = 0$)", r"VAE ($\beta = 1$)")):
+    scatter_latent(means, data.y_test, ax=ax, title=title)
     draw_prior_region(ax, 0.95)
 fig.tight_layout()
 plt.show()
@@ -120,55 +146,97 @@ for name, means in codes.items():
 
 # %% [markdown]
 # Nothing tells the autoencoder where to put its codes, so their scale and position are
-# whatever training happened to produce. The VAE's KL term pulls every code towards the prior
-# N(0, I), so its codes fill a region of the same size as the prior.
+# whatever training happened to produce: a spread (standard deviation) of 10 to 11 along each
+# axis. The VAE's KL term pulls every $q(z \mid x)$ towards the prior, and its codes stay on the
+# prior's scale: a spread of 1.4 along each axis, against the prior's 1. That is the same
+# scale, but a wider cloud than the prior.
 #
-# That matters as soon as we want *new* images. A generative model draws z from a simple
-# distribution, here N(0, I), and decodes it. So ask the question that does not depend on
-# the scale of the codes: how much of each code cloud lies where the prior puts 95% of its
-# samples (inside a circle of radius 2.45)?
+# That matters as soon as we want *new* images. A generative model draws $z$ from a simple
+# distribution, here $\mathcal{N}(0, I)$, and decodes it. So ask the question that does not
+# depend on the scale of the codes: how much of each code cloud lies where the prior puts 95%
+# of its samples, inside the circle of radius 2.45?
 
 # %%
-print(f"95% of prior samples fall within radius {prior_radius(0.95, 2):.2f} of the origin")
+print(f"95% of prior samples fall within radius {prior_radius(0.95, 2):.2f} of the origin, 5% outside")
 for name, means in codes.items():
-    print(f"{name:>22}: {share_in_prior_region(means, 0.95):.0%} of the test digits' codes lie inside it")
+    inside = share_in_prior_region(means, 0.95)
+    print(f"{name:>22}: {inside:.0%} of the test digits' codes lie inside it, {1 - inside:.0%} outside")
 
 # %% [markdown]
-# The VAE's codes cover about the region the prior covers: most of them lie inside the
-# circle, and their spread is a little wider than the prior's. So samples from the prior reach
-# every digit this model knows. The prior covers only a small patch of the autoencoder's
-# code cloud, and which digits meet in that patch is an accident of training: most of what
-# the autoencoder has learned is out of the prior's reach. Here are 10 **samples**, the same
-# codes z ~ N(0, I) decoded by both models:
+# The prior covers only a small patch of the autoencoder's code cloud, and which digits meet in
+# that patch is an accident of training: most of what the autoencoder has learned is out of
+# the prior's reach.
+#
+# The prior reaches most of the VAE's cloud, but not all of it: 22% of the codes lie outside
+# the circle, where only 5% of prior samples land. Which digits are they?
+
+# %%
+outside = np.linalg.norm(codes["VAE (beta = 1)"], axis=1) > prior_radius(0.95, 2)
+print("VAE codes outside the circle, by digit: " + ", ".join(f"{d}: {outside[data.y_test == d].mean():.0%}" for d in range(10)))
+
+# %% [markdown]
+# The 0s, 1s and 7s sit on the rim of the VAE's cloud, more than half of each outside the
+# circle; of every other digit, at least 89% lie inside. Only 5% of prior samples land out
+# there. So samples from the prior cover the middle of what the model learned, and reach the
+# outer parts of the 0s', 1s' and 7s' regions only seldom: the KL term ties the codes to the
+# prior's scale, not exactly to the prior (notebook 04 counts what this does to the samples
+# of the series' main model).
+#
+# Here are 10 **samples**, the same 10 codes $z \sim \mathcal{N}(0, I)$ decoded by both models:
 
 # %%
 z10 = prior_samples(10, latent_dim=2, seed=1)
+samples = {name: decode(model, z10) for name, model in models.items()}
 show_images(
-    np.concatenate([decode(autoencoder, z10), decode(vae, z10)]),
-    row_labels=["autoencoder", "VAE"],
-    suptitle="Samples: the same 10 codes z ~ N(0, I), decoded by each model",
+    np.concatenate(list(samples.values())),
+    row_labels=list(samples),
+    suptitle=r"Samples: the same 10 codes $z \sim \mathcal{N}(0, I)$, decoded by each model",
 )
 plt.show()
 
 # %% [markdown]
 # All ten autoencoder samples come from that one small patch, where several digits meet, so
-# they decode to nearly the same blurred blend of them. The VAE's samples are blurry too
-# (notebook 05 explains why), but they vary, and most look like digits. The KL term is what
-# makes the latent space *samplable*: it ties the codes to a distribution we know how to draw
-# from.
+# they decode to nearly the same blurred blend of them. The VAE's samples vary. Are they
+# digits? Some are; others are blends of two digits, and a blend hedges between their
+# strokes, so many of its pixels are grey, neither ink nor paper. Count, for each image, the
+# share of its pixels with a value between 0.1 and 0.9 (`uncertain_pixel_fraction`), and
+# compare it with each model's reconstructions of the 1,000 real test digits (encode a digit,
+# decode its code): those are as crisp as the model draws a digit it has seen.
+
+# %%
+def grey_shares(images):
+    return np.array([uncertain_pixel_fraction(image[None]) for image in images])
+
+
+for name, model in models.items():
+    typical = np.median(grey_shares(reconstruct(model, data.x_test)))
+    shares = grey_shares(samples[name])
+    print(f"{name:>11}: grey pixels in the median reconstruction {typical:.0%}, in the samples {shares.min():.0%} "
+          f"to {shares.max():.0%}; samples with no more grey than the median reconstruction: {np.sum(shares <= typical)} of 10")
+
+# %% [markdown]
+# None of the autoencoder's samples is as crisp as its typical reconstruction. Of the VAE's,
+# fewer than half are, and they are among the clearest digits in the row above; most of the
+# others look like blends. The VAE's samples are blurry (notebook 05 explains why), but they
+# vary, and some are digits. The KL term is what makes the latent space *samplable*: it ties
+# the codes to a distribution we know how to draw from.
 
 # %% [markdown]
 # ## Summary
 #
 # - The VAE solves an old problem, learning a generative network and an inference network
 #   together, which the Helmholtz machine and wake-sleep first posed in 1995.
+# - Its loss has two terms: a reconstruction term, and the KL term, which pulls each image's
+#   $q(z \mid x)$ towards the prior $\mathcal{N}(0, I)$; $\beta$ weights the KL term.
 # - Kingma & Welling (2013) and Rezende et al. (2014) made it trainable by backpropagation on
 #   one objective, the ELBO, through the reparameterization trick.
-# - IWAE, beta-VAE, VQ-VAE, NVAE and latent diffusion built on it, up to today's image
+# - IWAE, $\beta$-VAE, VQ-VAE, NVAE and latent diffusion built on it, up to today's image
 #   generators.
 # - Without the KL term, an autoencoder's codes float at an arbitrary scale, and samples from
-#   a fixed prior reach only a small, arbitrary patch of them. With it, the codes fill the
-#   prior, and sampling reaches every part of what the model learned.
+#   a fixed prior reach only a small, arbitrary patch of them. With it, the codes stay on the
+#   prior's scale and the prior reaches most of them, but not all: the digits on the rim of
+#   the cloud lie mostly outside the prior's 95% circle. Some of the VAE's samples are
+#   recognisable digits, others blends.
 #
 # Next: [02_elbo.ipynb](02_elbo.ipynb), where we derive the ELBO and check each step in code.
 #

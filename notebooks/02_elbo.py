@@ -20,17 +20,27 @@
 # **What you'll learn:**
 #
 # - why $\log p(x)$ of a latent-variable model is intractable, and what a variational family is;
+# - the KL divergence, and why it is never negative (Jensen's inequality);
 # - the ELBO from Jensen's inequality, and the exact identity
-#   $\log p(x) = \text{ELBO} + \mathrm{KL}(q(z|x)\,\|\,p(z|x))$, checked on a model whose
+#   $\log p(x) = \text{ELBO} + \mathrm{KL}(q(z \mid x)\,\|\,p(z \mid x))$, checked on a model whose
 #   $\log p(x)$ is known exactly;
 # - why the best Gaussian with a diagonal covariance (a mean-field posterior) underestimates
-#   the posterior's marginal variances;
-# - the closed-form Gaussian KL, with the right sign;
+#   the posterior's marginal variances, in numbers and in a picture;
+# - the closed-form Gaussian KL, derived step by step from $\mathbb{E}[z^2] = \mu^2 + \sigma^2$
+#   and the Gaussian entropy, with the right sign;
 # - why the reparameterization gradient beats the score-function gradient;
 # - why the encoder outputs a log-variance, and why the Bernoulli log-likelihood is a summed
 #   binary cross-entropy.
 #
-# **What you'll need:** expectations, Gaussians, logarithms; notebook 01 for the big picture.
+# **What you'll need:** notebook 01 for the big picture, and this mathematics:
+#
+# - expectations and variances, the Gaussian density, logarithms;
+# - Bayes' rule, $p(z \mid x) = p(x \mid z)\,p(z) / p(x)$;
+# - Jensen's inequality and the KL divergence: both are stated in section 3, with the proof
+#   that a KL divergence is never negative, so a first meeting with them is enough;
+# - for the exact checks of section 4, matrix algebra: transpose, inverse, determinant,
+#   quadratic forms $v^\top A v$, and a diagonal matrix $\mathrm{diag}(s^2)$.
+#
 # No neural network is trained: the models fitted here (probabilistic PCA) have closed-form
 # solutions. The whole notebook runs in under a minute on one CPU core; most of that is the
 # Monte Carlo ELBOs and importance sampling of section 4, whose digit and sample counts were
@@ -43,10 +53,13 @@ from vaebook.codes import encode
 from vaebook.data import load_mnist
 from vaebook.estimators import compare_estimators
 from vaebook.evaluate import dataset_elbo_with_error, importance_log_likelihood
-from vaebook.linear_gaussian import fit_ppca, mean_field_variances, widen_encoder, with_encoder_variances
-from vaebook.losses import bernoulli_log_likelihood, gaussian_kl, gaussian_kl_monte_carlo
+from vaebook.linear_gaussian import (fit_ppca, linear_gaussian_vae, mean_field_variances, widen_encoder,
+                                     with_encoder_variances)
+from vaebook.losses import bernoulli_log_likelihood, gaussian_kl, gaussian_kl_monte_carlo, gaussian_log_density
+from vaebook.plotting import plot_mean_field
 
 import keras
+import matplotlib.pyplot as plt
 import numpy as np
 from keras import ops
 
@@ -78,15 +91,48 @@ from keras import ops
 #
 # ## 3. The ELBO by Jensen's inequality
 #
-# Multiply and divide by $q$ inside the integral, then use that $\log$ is concave
-# ($\log \mathbb{E}[Y] \ge \mathbb{E}[\log Y]$):
+# Two tools first.
 #
-# $$\log p(x) = \log \mathbb{E}_{q(z|x)}\!\left[\frac{p(x \mid z)\, p(z)}{q(z \mid x)}\right]
-# \ \ge\ \mathbb{E}_{q(z|x)}\!\left[\log \frac{p(x \mid z)\, p(z)}{q(z \mid x)}\right]
+# **Jensen's inequality.** $\log$ is concave: its graph bends down, so every chord between two
+# points of it lies below it. For averages this means that the $\log$ of an average is at least
+# the average of the $\log$s, $\log \frac{a + b}{2} \ge \frac{\log a + \log b}{2}$, and in
+# general, for any positive random variable $Y$,
+#
+# $$\log \mathbb{E}[Y] \ \ge\ \mathbb{E}[\log Y],$$
+#
+# with equality only when $Y$ is constant.
+#
+# **The KL divergence.** The Kullback-Leibler divergence from a distribution $q$ to a
+# distribution $p$ is the expected log-ratio of their densities, under $q$:
+#
+# $$\mathrm{KL}(q\,\|\,p) = \mathbb{E}_{z \sim q}\!\left[\log \frac{q(z)}{p(z)}\right] = \int q(z) \log \frac{q(z)}{p(z)}\, dz .$$
+#
+# It measures, in nats, how much worse $p$ describes samples of $q$ than $q$ itself does. It is
+# not symmetric: $\mathrm{KL}(q\,\|\,p) \ne \mathrm{KL}(p\,\|\,q)$ in general. Split into two
+# expectations, it is the **cross-entropy** $-\mathbb{E}_q[\log p(z)]$ minus the **entropy**
+# $H(q) = -\mathbb{E}_q[\log q(z)]$; section 5 computes both for Gaussians.
+#
+# **A KL divergence is never negative** (Gibbs' inequality). Apply Jensen to $Y = p(z)/q(z)$,
+# with $z \sim q$:
+#
+# $$-\mathrm{KL}(q\,\|\,p) = \mathbb{E}_q\!\left[\log \frac{p(z)}{q(z)}\right]
+# \ \le\ \log \mathbb{E}_q\!\left[\frac{p(z)}{q(z)}\right] = \log \int q(z)\, \frac{p(z)}{q(z)}\, dz
+# = \log \int p(z)\, dz = \log 1 = 0 .$$
+#
+# (If $p$ puts mass where $q$ has none, the integral over the $z$ that $q$ can draw is less than
+# 1, and the inequality only gets stronger.) So $\mathrm{KL}(q\,\|\,p) \ge 0$, with equality
+# only when $p(z)/q(z)$ is constant, that is when $q = p$.
+#
+# **The bound.** Multiply and divide by $q$ inside the integral, then use Jensen:
+#
+# $$\log p(x) = \log \mathbb{E}_{q(z \mid x)}\!\left[\frac{p(x \mid z)\, p(z)}{q(z \mid x)}\right]
+# \ \ge\ \mathbb{E}_{q(z \mid x)}\!\left[\log \frac{p(x \mid z)\, p(z)}{q(z \mid x)}\right]
 # = \underbrace{\mathbb{E}_{q}[\log p(x \mid z)]}_{\text{reconstruction}} - \underbrace{\mathrm{KL}(q(z \mid x)\,\|\,p(z))}_{\text{regularizer}} .$$
 #
-# The right-hand side is the **evidence lower bound**, ELBO. The VAE maximises it over the
-# decoder's $\theta$ and the encoder's $\phi$ together; its negative is the training loss.
+# The last step splits the $\log$ of the ratio into $\log p(x \mid z) + \log \frac{p(z)}{q(z \mid x)}$;
+# the expectation of the second part is minus the KL divergence just defined. The right-hand
+# side is the **evidence lower bound**, ELBO. The VAE maximises it over the decoder's $\theta$
+# and the encoder's $\phi$ together; its negative is the training loss.
 #
 # ## 4. The same bound as an identity
 #
@@ -99,26 +145,26 @@ from keras import ops
 #
 # $$\log p(x) = \big[\log p(x, z) - \log q(z \mid x)\big] + \big[\log q(z \mid x) - \log p(z \mid x)\big].$$
 #
-# The left side does not depend on $z$, so its expectation over $z \sim q(z|x)$ is itself.
+# The left side does not depend on $z$, so its expectation over $z \sim q(z \mid x)$ is itself.
 # Take that expectation of both sides, term by term:
 #
 # $$\log p(x) = \underbrace{\mathbb{E}_q\big[\log p(x, z) - \log q(z \mid x)\big]}_{\text{ELBO}}
-# \;+\; \underbrace{\mathbb{E}_q\big[\log q(z \mid x) - \log p(z \mid x)\big]}_{\mathrm{KL}(q(z|x)\,\|\,p(z|x))} .$$
+# \;+\; \underbrace{\mathbb{E}_q\big[\log q(z \mid x) - \log p(z \mid x)\big]}_{\mathrm{KL}(q(z \mid x)\,\|\,p(z \mid x))} .$$
 #
 # The first term is the ELBO of section 3: with $\log p(x, z) = \log p(x \mid z) + \log p(z)$ it
-# is $\mathbb{E}_q[\log p(x \mid z)] - \mathrm{KL}(q(z|x)\,\|\,p(z))$. The second is, by definition,
-# the KL divergence from $q(z|x)$ to the true posterior.
+# is $\mathbb{E}_q[\log p(x \mid z)] - \mathrm{KL}(q(z \mid x)\,\|\,p(z))$. The second is, by definition,
+# the KL divergence from $q(z \mid x)$ to the true posterior.
 #
 # So the gap between the ELBO and $\log p(x)$ is the KL divergence from the encoder's guess to
-# the true posterior. A KL divergence is never negative, so the ELBO is a lower bound, and the
-# gap is zero only when the encoder is exact.
+# the true posterior. A KL divergence is never negative (section 3), so the ELBO is a lower
+# bound, and the gap is zero only when the encoder is exact.
 # Maximising the ELBO therefore does two things at once: it raises $\log p(x)$ and it pulls
-# $q(z|x)$ towards the true posterior.
+# $q(z \mid x)$ towards the true posterior.
 #
-# ### Checking it where log p(x) is exact
+# ### Checking it where $\log p(x)$ is exact
 #
 # For one model the integral *is* tractable: a linear decoder with Gaussian noise,
-# $p(x|z) = \mathcal{N}(Wz + b, \sigma^2 I)$, which is probabilistic PCA. Then
+# $p(x \mid z) = \mathcal{N}(Wz + b, \sigma^2 I)$, which is probabilistic PCA. Then
 # $p(x) = \mathcal{N}(b,\ WW^\top + \sigma^2 I)$ exactly, and so is the posterior,
 #
 # $$p(z \mid x) = \mathcal{N}\big(M^{-1} W^\top (x - b),\ \sigma^2 M^{-1}\big), \qquad M = W^\top W + \sigma^2 I,$$
@@ -164,41 +210,64 @@ check_identity(ppca)
 # multiplies $W$ by a random rotation, which leaves $p(x)$ unchanged but makes $M$ non-diagonal,
 # so the posterior's coordinates are correlated, and no diagonal Gaussian can match it.
 #
-# Which diagonal Gaussian is best? For this model $\log p(x, z)$ is quadratic in $z$ with
-# curvature $-M/\sigma^2$, the posterior precision. For $q = \mathcal{N}(m, \mathrm{diag}(s^2))$ the
-# ELBO is $\mathbb{E}_q[\log p(x, z)]$ plus the entropy of $q$; the parts that depend on the
+# Which diagonal Gaussian is best? Write $m_p$ for the posterior mean and
+# $\Lambda = M/\sigma^2$ for the posterior **precision**, the inverse of its covariance
+# $\sigma^2 M^{-1}$. As a function of $z$, $\log p(x, z) = \log p(x) + \log p(z \mid x)$ is the
+# log of a Gaussian density plus a constant, a quadratic:
+#
+# $$\log p(x, z) = -\tfrac12\, (z - m_p)^\top \Lambda\, (z - m_p) + \text{const},$$
+#
+# whose curvature (the matrix of second derivatives) is $-\Lambda = -M/\sigma^2$: minus the
+# posterior precision. For $q = \mathcal{N}(m, \mathrm{diag}(s^2))$ the ELBO is
+# $\mathbb{E}_q[\log p(x, z)]$ plus the entropy of $q$, $H(q) = \sum_j \tfrac12 \log(2\pi e\, s_j^2)$
+# (section 5 derives it). Under $q$ the coordinates are independent, and each
+# $\mathbb{E}_q[(z_j - a)^2] = (m_j - a)^2 + s_j^2$ (a squared offset plus the variance), so the
+# cross terms of the quadratic see only the means, and the parts of the ELBO that depend on the
 # variances are
 #
-# $$\sum_j \Big(-\frac{M_{jj}}{2\sigma^2}\, s_j^2 + \tfrac12 \log s_j^2\Big) + \text{const},
-# \qquad\text{maximised at}\qquad s_j^2 = \frac{\sigma^2}{M_{jj}} .$$
+# $$\sum_j \Big(-\frac{\Lambda_{jj}}{2}\, s_j^2 + \tfrac12 \log s_j^2\Big) + \text{const}.$$
 #
-# That is one over the diagonal of the posterior *precision*: the variance of $z_j$ when the
+# Each term is largest where its derivative in $s_j^2$, $-\tfrac12 \Lambda_{jj} + 1/(2 s_j^2)$, is
+# zero:
+#
+# $$s_j^2 = \frac{1}{\Lambda_{jj}} = \frac{\sigma^2}{M_{jj}} .$$
+#
+# That is one over the diagonal of the posterior precision: the variance of $z_j$ when the
 # other coordinates are held fixed. It is not the posterior's *marginal* variance
-# $(\sigma^2 M^{-1})_{jj}$, and it is never larger; all of them agree only when $M$ is diagonal. So
-# the best mean-field posterior is too narrow; it **underestimates the marginal variances**. The
-# reason is the direction of the KL: $\mathrm{KL}(q\,\|\,p)$ charges heavily for $q$ putting mass
-# where $p$ has little, so $q$ stays inside the posterior's correlated ellipse instead of
-# covering it.
+# $(\sigma^2 M^{-1})_{jj}$, and it is never larger, because for a Gaussian, knowing the other
+# coordinates can only reduce the uncertainty about $z_j$; the two agree for every $j$ only
+# when $M$ is diagonal. So the best mean-field posterior is too narrow; it **underestimates the
+# marginal variances**. The reason is the direction of the KL: $\mathrm{KL}(q\,\|\,p)$ is an
+# expectation under $q$ of $\log q - \log p$, so it charges heavily for $q$ putting mass where
+# the posterior has little, and little for missing some of the posterior's mass. A diagonal
+# $q$ cannot tilt along a correlated posterior; rather than spread over regions where the
+# posterior has little mass, it shrinks to the posterior's width and gives up its length
+# (the figure below shows it).
 #
 # Here are the numbers for this model and for the same fit with a 10-d latent space, next to
 # a diagonal $q$ that copies the marginal variances instead:
 
 # %%
-for latent_dim in (2, 10):
-    model = ppca if latent_dim == 2 else fit_ppca(data.x_train, latent_dim=latent_dim, seed=0)
+def compare_diagonals(name, model):
+    """Print the posterior's correlation and standard deviations against the two diagonal q's; return the correlations."""
     cov = model.posterior_covariance()
     true_std = np.sqrt(np.diag(cov))
     mean_field_std = np.sqrt(mean_field_variances(model))
-    correlation = cov / np.outer(true_std, true_std)
+    correlation = cov / np.outer(true_std, true_std) - np.eye(len(cov))  # off the diagonal only
     matched = with_encoder_variances(model, true_std**2)
-    print(f"latent_dim = {latent_dim}, largest |posterior correlation| "
-          f"{np.abs(correlation - np.eye(latent_dim)).max():.2f}")
+    print(f"{name}, largest |posterior correlation| {np.abs(correlation).max():.2f}")
     print("  true posterior std:   ", true_std.round(4))
     print("  mean-field std:       ", mean_field_std.round(4))
     print(f"  mean-field std / true std: {(mean_field_std / true_std).min():.3f} to "
           f"{(mean_field_std / true_std).max():.3f}")
     print(f"  KL(q || p(z|x)) = log p(x) - ELBO: best diagonal {model.posterior_kl(x).mean():.4f}, "
           f"marginal variances {matched.posterior_kl(x).mean():.4f}")
+    return correlation
+
+
+ppca10 = fit_ppca(data.x_train, latent_dim=10, seed=0)
+_ = compare_diagonals("latent_dim = 2", ppca)
+correlation10 = compare_diagonals("latent_dim = 10", ppca10)
 
 # %% [markdown]
 # With 2 latent dimensions the posterior correlation is weak, so the mean-field standard
@@ -208,12 +277,52 @@ for latent_dim in (2, 10):
 # variances. Maximising the ELBO finds the narrow ones. A VAE's diagonal encoder is trained on
 # the same objective, so expect its variances to err in the same direction.
 #
+# ### The picture
+#
+# The left panel below shows the pair of latent dimensions of the 10-d model with the largest
+# correlation (0.27 in size, printed above): the posterior's ellipse, one standard deviation
+# from its mean, the best diagonal $q$ and the diagonal $q$ with the marginal variances. With
+# a correlation this weak the three are close: the posterior's ellipse is slightly tilted, and
+# the best diagonal $q$ slightly too narrow.
+#
+# A strongly correlated posterior arises when two latent dimensions explain the same thing.
+# Give the 2-d model a decoder whose two columns draw nearly the same strokes, $w_0$ and
+# $w_0 + \tfrac12 w_1$ (with $w_0, w_1$ the columns of the fitted $W$): an image with those
+# strokes is then explained about as well by more $z_0$ and less $z_1$ as the other way round
+# ("explaining away"), and the posterior stretches along a diagonal:
+
+# %%
+kernel, bias, noise_var = ppca.generative_parameters()  # kernel is W transposed: row j is the column w_j
+overlapping = linear_gaussian_vae(np.stack([kernel[0], kernel[0] + 0.5 * kernel[1]], axis=1), bias, noise_var, seed=0)
+_ = compare_diagonals("latent_dim = 2, columns w_0 and w_0 + w_1 / 2", overlapping)
+
+# %%
+i, j = np.unravel_index(np.argmax(np.abs(correlation10)), correlation10.shape)
+pair = [i, j]
+fig, axes = plt.subplots(1, 2, figsize=(11, 5.2))
+plot_mean_field(ppca10.posterior_covariance()[np.ix_(pair, pair)], mean_field_variances(ppca10)[pair], dims=pair,
+                ax=axes[0], title=f"10-d PPCA: $z_{{{i}}}$ and $z_{{{j}}}$, the most correlated pair")
+plot_mean_field(overlapping.posterior_covariance(), mean_field_variances(overlapping), ax=axes[1],
+                title="2-d, columns $w_0$ and $w_0 + w_1/2$")
+fig.tight_layout()
+plt.show()
+
+# %% [markdown]
+# On the right is the standard picture of mean-field inference. The posterior is a long
+# tilted ellipse (correlation 0.86 in size). The best diagonal $q$ is a small axis-aligned
+# ellipse at its centre, as wide as the posterior along each axis (the two curves meet on the
+# axes), missing most of the posterior's length, with standard deviations about half the
+# marginal ones (0.505 of them, printed above). The diagonal $q$ with the marginal variances
+# covers the posterior's length, but puts much of its mass in the upper-right and lower-left
+# corners, where the posterior has little; its gap, $\mathrm{KL}(q\,\|\,p(z \mid x))$, is
+# 2.24 nats per image against the best diagonal's 0.68.
+#
 # ### A worse encoder, and importance sampling
 #
 # Now make the encoder worse on purpose, with every variance three times too large.
 # `widen_encoder` returns a new model and leaves `ppca` as it was, so re-running the cell gives
 # the same numbers. The gap opens, and the identity still holds. The importance-sampled
-# estimate of notebook 05, $\log \frac{1}{k}\sum_i p(x, z_i) / q(z_i|x)$ with $z_i \sim q(z|x)$,
+# estimate of notebook 05, $\log \frac{1}{k}\sum_i p(x, z_i) / q(z_i \mid x)$ with $z_i \sim q(z \mid x)$,
 # closes the gap again as $k$ grows (notebook 05 uses $k = 5000$; $k$ stops at 1,000 here
 # for speed):
 
@@ -226,19 +335,65 @@ for k in (10, 100, 1000):
 # %% [markdown]
 # ## 5. The KL term in closed form
 #
-# For $q = \mathcal{N}(\mu, \mathrm{diag}(\sigma^2))$ and $p = \mathcal{N}(0, I)$ the KL term is a
-# sum over latent dimensions of one-dimensional Gaussian integrals:
+# Take one latent dimension first: $q = \mathcal{N}(\mu, \sigma^2)$ and $p = \mathcal{N}(0, 1)$.
+# Their log-densities are
 #
-# $$\mathrm{KL}(q\,\|\,p) = \mathbb{E}_q[\log q(z) - \log p(z)]
-# = \sum_j \tfrac12\left(\mu_j^2 + \sigma_j^2 - 1 - \log \sigma_j^2\right)
-# = -\tfrac12 \sum_j \left(1 + \log \sigma_j^2 - \mu_j^2 - \sigma_j^2\right).$$
+# $$\log q(z) = -\tfrac12 \log(2\pi\sigma^2) - \frac{(z - \mu)^2}{2\sigma^2}, \qquad
+# \log p(z) = -\tfrac12 \log(2\pi) - \frac{z^2}{2} .$$
 #
-# Each term is $\ge 0$, because $\sigma^2 - 1 - \log \sigma^2 \ge 0$ for every $\sigma^2 > 0$,
-# with equality only at $\sigma^2 = 1$. The KL is 0 exactly when $\mu = 0$ and $\sigma^2 = 1$.
+# The KL divergence of section 3 is $\mathbb{E}_q[\log q(z)] - \mathbb{E}_q[\log p(z)]$, and two
+# expectations under $q$ are all it needs:
 #
-# **Mind the sign.** This series grew out of a Keras 2 VAE example notebook (one that built
-# its loss with `add_loss` on symbolic tensors; notebook 03 shows why that fails in Keras 3).
-# It wrote the KL term without the leading minus sign, in this form:
+# - $\mathbb{E}_q[(z - \mu)^2] = \sigma^2$: the definition of the variance;
+# - $\mathbb{E}_q[z^2] = \mu^2 + \sigma^2$: the variance is $\sigma^2 = \mathbb{E}_q[z^2] - (\mathbb{E}_q[z])^2 = \mathbb{E}_q[z^2] - \mu^2$.
+#
+# With the first, the **entropy** of $q$ is
+#
+# $$H(q) = -\mathbb{E}_q[\log q(z)] = \tfrac12 \log(2\pi\sigma^2) + \frac{\sigma^2}{2\sigma^2} = \tfrac12 \log(2\pi e\, \sigma^2);$$
+#
+# with the second, the **cross-entropy** of $p$ under $q$ is
+#
+# $$-\mathbb{E}_q[\log p(z)] = \tfrac12 \log(2\pi) + \tfrac12 (\mu^2 + \sigma^2).$$
+#
+# The KL is the cross-entropy minus the entropy. The $\log 2\pi$ terms cancel:
+#
+# $$\mathrm{KL}(q\,\|\,p) = \tfrac12 \log(2\pi) + \tfrac12(\mu^2 + \sigma^2) - \tfrac12 \log(2\pi\sigma^2) - \tfrac12
+# = \tfrac12\left(\mu^2 + \sigma^2 - 1 - \log \sigma^2\right).$$
+#
+# In $d$ dimensions, with $q = \mathcal{N}(\mu, \mathrm{diag}(\sigma^2))$ and $p = \mathcal{N}(0, I)$, both
+# densities are products over the coordinates, so their logs are sums and so is the KL:
+#
+# $$\mathrm{KL}(q\,\|\,p) = \sum_{j=1}^{d} \tfrac12\left(\mu_j^2 + \sigma_j^2 - 1 - \log \sigma_j^2\right)
+# = -\tfrac12 \sum_{j=1}^{d} \left(1 + \log \sigma_j^2 - \mu_j^2 - \sigma_j^2\right).$$
+#
+# Each term is $\ge 0$, as section 3 showed any KL divergence must be: $\mu_j^2 \ge 0$, and
+# $\sigma^2 - 1 - \log \sigma^2 \ge 0$ for every $\sigma^2 > 0$ because $\log t \le t - 1$ (the
+# concave $\log$ lies below its tangent at $t = 1$), with equality only at $\sigma^2 = 1$. The KL
+# is 0 exactly when $\mu = 0$ and $\sigma^2 = 1$.
+#
+# $\mathbb{E}_q[z^2]$, the entropy and the cross-entropy, checked by sampling a million draws of
+# $z$ for $\mu = 1$, $\sigma = 0.5$ (each $\pm$ is one standard error):
+
+# %%
+mu, sigma = 1.0, 0.5
+z = np.random.default_rng(0).normal(mu, sigma, size=(1_000_000, 1))
+minus_log_q = -ops.convert_to_numpy(gaussian_log_density(z, mu, np.log(sigma**2)))
+minus_log_p = -ops.convert_to_numpy(gaussian_log_density(z, 0.0, 0.0))
+for name, draws, formula in [
+    ("E[z^2]", z[:, 0] ** 2, mu**2 + sigma**2),
+    ("entropy -E[log q(z)]", minus_log_q, 0.5 * np.log(2 * np.pi * np.e * sigma**2)),
+    ("cross-entropy -E[log p(z)]", minus_log_p, 0.5 * np.log(2 * np.pi) + 0.5 * (mu**2 + sigma**2)),
+]:
+    print(f"{name:>27}: sampled {draws.mean():.4f} +- {draws.std() / np.sqrt(len(draws)):.4f}, formula {formula:.4f}")
+
+# %% [markdown]
+# Each sampled value lies within two standard errors of its formula.
+
+# %% [markdown]
+# **Mind the sign.** The second form of the KL is the one usually written in code, and its
+# leading minus sign is easy to lose. In the Keras 2 style of building the loss, with
+# `add_loss` on symbolic tensors (notebook 03 shows why that fails in Keras 3), the slip looks
+# like this:
 #
 # ```python
 # kl_loss = 0.5 * K.sum(1 + z_log_var - K.square(z_mean) - K.exp(z_log_var), axis=-1)  # no minus sign
@@ -282,7 +437,7 @@ print("log-variance:", log_vars, "-> standard deviation:", np.exp(0.5 * log_vars
 # %% [markdown]
 # ## 6. The reparameterization trick
 #
-# The ELBO is an expectation over $z \sim q_\phi(z|x)$, and we need its gradient with respect to
+# The ELBO is an expectation over $z \sim q_\phi(z \mid x)$, and we need its gradient with respect to
 # $\phi$, the parameters that define the distribution we sample from. Two estimators exist:
 #
 # - **score function** (REINFORCE): $\nabla_\mu \mathbb{E}[f(z)] = \mathbb{E}[f(z)\, \nabla_\mu \log q(z)]$,
@@ -336,20 +491,25 @@ print("-784 * Keras BCE (a mean):   ", (-784 * keras_mean).round(2))
 #
 # ## Summary
 #
-# - $\log p(x)$ needs an integral over all codes; the encoder $q_\phi(z|x)$ makes the problem
+# - $\log p(x)$ needs an integral over all codes; the encoder $q_\phi(z \mid x)$ makes the problem
 #   tractable.
-# - ELBO $= \mathbb{E}_q[\log p(x|z)] - \mathrm{KL}(q(z|x)\,\|\,p(z)) \le \log p(x)$, by Jensen, and
-#   exactly $\log p(x) - \mathrm{KL}(q(z|x)\,\|\,p(z|x))$: add and subtract $\log q(z|x)$, then take
+# - $\mathrm{KL}(q\,\|\,p) = \mathbb{E}_q[\log q(z) - \log p(z)]$ is never negative (Jensen's inequality)
+#   and is 0 only when $q = p$.
+# - ELBO $= \mathbb{E}_q[\log p(x \mid z)] - \mathrm{KL}(q(z \mid x)\,\|\,p(z)) \le \log p(x)$, by Jensen, and
+#   exactly $\log p(x) - \mathrm{KL}(q(z \mid x)\,\|\,p(z \mid x))$: add and subtract $\log q(z \mid x)$, then take
 #   the expectation. On probabilistic PCA, where $\log p(x)$ and the posterior are exact, ELBO + KL
 #   matches $\log p(x)$, and importance sampling closes the gap as $k$ grows.
-# - The best diagonal Gaussian has variances $\sigma^2/M_{jj}$, one over the posterior precision's
-#   diagonal: a mean-field posterior underestimates the marginal variances whenever the
-#   posterior is correlated.
-# - $\mathrm{KL}(q\,\|\,\mathcal{N}(0, I)) = -\tfrac12\sum(1 + \log\sigma^2 - \mu^2 - \sigma^2) \ge 0$: the
-#   minus sign matters.
+# - The best diagonal Gaussian has variances $\sigma^2/M_{jj}$, one over the diagonal of the
+#   posterior precision $M/\sigma^2$: a mean-field posterior underestimates the marginal
+#   variances whenever the posterior is correlated, and the stronger the correlation, the
+#   more.
+# - $\mathrm{KL}(q\,\|\,\mathcal{N}(0, I)) = -\tfrac12\sum_j(1 + \log\sigma_j^2 - \mu_j^2 - \sigma_j^2) \ge 0$,
+#   the cross-entropy minus the entropy, from $\mathbb{E}_q[z^2] = \mu^2 + \sigma^2$ and
+#   $H(q) = \tfrac12\log(2\pi e\,\sigma^2)$ per dimension: the minus sign matters.
 # - The reparameterization $z = \mu + \sigma\varepsilon$ gives low-variance gradients; the
 #   encoder outputs $\log\sigma^2$ so that the variance is always positive.
-# - The Bernoulli log-likelihood is minus the binary cross-entropy **summed** over pixels.
+# - The Bernoulli log-likelihood is minus the binary cross-entropy **summed** over pixels (a
+#   log-likelihood for binary pixels; on grey levels, the same formula is a training objective).
 #
 # Next: [03_keras_vae.ipynb](03_keras_vae.ipynb), where these formulas become a Keras 3 model.
 

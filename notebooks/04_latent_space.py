@@ -20,12 +20,13 @@
 #
 # **What you'll learn:**
 #
-# - how the KL term shapes the latent space: the encoded digits spread over about the same
-#   region as the prior N(0, I);
+# - how the KL term shapes the latent space: it keeps the encoded digits on the prior's
+#   scale, but their cloud is not the prior $\mathcal{N}(0, I)$;
 # - why the grid of decoded codes is laid out at Gaussian quantiles rather than evenly;
 # - the difference between a reconstruction (encode a real digit, decode it) and a sample
-#   (draw z from the prior, decode it);
-# - what a decoded image is: pixel probabilities, the mean of p(x|z), not a binary sample.
+#   (draw $z$ from the prior, decode it), and how often each shows a recognisable digit;
+# - why samples do not come in the data's mix of digits;
+# - what a decoded image is: pixel probabilities, the mean of $p(x \mid z)$, not a binary sample.
 #
 # **What you'll need:** notebook 03 (the conv VAE and its training). The model is the one
 # shipped with `vaebook`, trained with the recipe of notebook 03; it loads in under a second.
@@ -48,8 +49,8 @@ data = load_mnist()
 
 # %% [markdown]
 # `pretrained.model_for` returns the model shipped with `vaebook` for the bundled data (for
-# full MNIST it trains the same configuration on first use). It is the `VAE` you wrote in
-# notebook 03; its code is `vaebook/model.py`.
+# full MNIST it trains the same configuration on first use). It is the `VAE` class of notebook
+# 03, trained with its recipe; the package's copy of that class is in `vaebook/model.py`.
 
 # %%
 vae = pretrained.model_for("main", data)
@@ -57,8 +58,9 @@ vae = pretrained.model_for("main", data)
 # %% [markdown]
 # ## Where the digits live
 #
-# The encoder maps each test image to q(z|x) = N(mean, diag(exp(log_var))). Its mean is the
-# image's position in the latent space. `encode(vae, x)` returns both parts for the whole test set.
+# The encoder maps each test image $x$ to $q(z \mid x) = \mathcal{N}\big(\mu(x), \mathrm{diag}(\sigma^2(x))\big)$,
+# returned as the mean $\mu$ and the log-variance $\log \sigma^2$. The mean is the image's
+# position in the latent space. `encode(vae, x)` returns both parts for the whole test set.
 
 # %%
 means, log_vars = encode(vae, data.x_test)
@@ -66,8 +68,8 @@ print(f"{len(means):,} test images -> means of shape {means.shape}")
 
 # %% [markdown]
 # Each point is one test image, coloured by the digit it shows. A label is a category, so it
-# gets one distinct colour per digit and a legend (a continuous colormap with a colorbar, as
-# in the Keras 2 example, suggests that a 4 lies between a 3 and a 5).
+# gets one distinct colour per digit and a legend (a continuous colormap with a colorbar would
+# suggest that a 4 lies between a 3 and a 5).
 
 # %%
 scatter_latent(means, data.y_test)
@@ -85,8 +87,9 @@ train_means, _ = encode(vae, data.x_train)
 print(f"5-NN accuracy on the 2-d test codes: {code_knn_accuracy(train_means, data.y_train, means, data.y_test):.0%} (chance: 10%)")
 
 # %% [markdown]
-# The KL term pulls every q(z|x) towards the prior N(0, I). That keeps the codes on the
-# prior's scale, but it does not force the encoded test set, as a whole, to fill the prior:
+# The KL term pulls every $q(z \mid x)$ towards the prior $\mathcal{N}(0, I)$. That keeps the codes
+# on the prior's scale, but it does not force the encoded test set, as a whole, to fill the
+# prior:
 
 # %%
 print(f"average of the means: {means.mean(axis=0).round(2)}")
@@ -96,16 +99,18 @@ print(f"typical posterior std exp(log_var / 2): {np.exp(0.5 * log_vars).mean(axi
 
 # %% [markdown]
 # The cloud has about the prior's spread and sits near its centre (its average is a fraction
-# of a unit away from 0), but its edges reach beyond +-2 on both axes, where the prior has
-# little mass. Each image's own q(z|x) is much narrower than the prior (the last line), so
-# each image pins down its position in the latent space, but not to a point.
+# of a unit away from 0), but its edges reach beyond $\pm 2$ on both axes, where the prior has
+# little mass. And no single $q(z \mid x)$ is close to the prior: its standard deviations
+# average 0.07 and 0.06 over the test images (the last line), against the prior's 1. The KL term pulls each
+# $q(z \mid x)$ towards the prior, the reconstruction term pulls it narrow, and each image ends
+# up pinned to a small region of the latent space, though not to a point.
 
 # %% [markdown]
 # ## The decoded manifold
 #
-# The decoder turns any code z into an image. Decoding a grid of codes shows the whole map at
-# once. A grid at **Gaussian quantiles** has coordinates Phi^{-1}(p) for 15 evenly spaced
-# probabilities p from 0.05 to 0.95, with Phi the standard normal CDF:
+# The decoder turns any code $z$ into an image. Decoding a grid of codes shows the whole map
+# at once. A grid at **Gaussian quantiles** has coordinates $\Phi^{-1}(p)$ for 15 evenly spaced
+# probabilities $p$ from 0.05 to 0.95, with $\Phi$ the standard normal CDF:
 
 # %%
 n = 15
@@ -115,8 +120,8 @@ print(f"grid coordinates: {coords.round(2)}")
 # %% [markdown]
 # Under the prior, every row and every column of this grid covers the same share of
 # probability, so this grid shows the latent space the way sampling from the prior sees it:
-# densely near 0, sparsely in the tails. (An evenly spaced grid over [-3, 3] would spend a
-# third of its rows and columns beyond +-2, where less than 5% of the prior lies.)
+# densely near 0, sparsely in the tails. (An evenly spaced grid over $[-3, 3]$ would spend
+# many of its rows and columns beyond $\pm 2$, where the prior has little mass.)
 #
 # All 225 codes go through the decoder in **one batched call**: `decode(vae, z)` runs the decoder
 # once on the whole (225, 2) array, not once per cell.
@@ -131,10 +136,25 @@ show_manifold(images, coords, title="Decoded grid at the prior's quantiles (what
 plt.show()
 
 # %% [markdown]
-# The grid spans +-1.64 in both directions, the central 90% of the prior along each axis. All
-# ten digits appear in it, and they change smoothly from cell to cell: 0s along the bottom,
-# 2s, 3s and 5s across the middle, 8s above them, 9s, 4s and 7s towards the top. But the
-# square does not hold the whole cloud. How much of the data it covers, digit by digit:
+# The grid spans $\pm 1.64$ in both directions, the central 90% of the prior along each axis.
+# The digits change smoothly from cell to cell: 0s along the bottom, 2s and 3s on the left of
+# the middle, 5s on the right, 8s above them, 9s, 4s and 7s towards the top. Does every digit
+# get its share of the grid? To count, we need a reader: a 5-nearest-neighbour classifier on
+# the pixels of the 4,000 training digits, which names the real digits an image looks most
+# like. It is no perfect judge; on the real test digits it scores:
+
+# %%
+read = digit_reader(data.x_train, data.y_train)
+print(f"the reader on real test digits: {np.mean(read(data.x_test) == data.y_test):.0%} right")
+
+# %%
+print("grid cells read as each digit: " + ", ".join(f"{d}: {c}" for d, c in enumerate(np.bincount(read(images), minlength=10))))
+
+# %% [markdown]
+# The 0s, 5s and 9s take the most cells. The 1s get only 5, in the two top corners, and the
+# 6s 13, down the left edge, and both are faint blends with their neighbours there rather
+# than clear digits. The square does not hold the whole cloud, and what it misses is mostly
+# 1s and 6s. How much of the data it covers, digit by digit:
 
 # %%
 inside = np.all(np.abs(means) <= coords[-1], axis=1)
@@ -155,20 +175,15 @@ plt.show()
 # This is the map of what the model learned, edges included: the 1s along the top and the 6s
 # down the left side, the digits the prior's grid mostly missed (the scatter plot shows them
 # on the outskirts of the cloud), and the same blend of the other digits in between, with
-# every cell a smooth blend of its neighbours. Each image is the decoder's output sigmoid(logits), the
-# probability that each pixel is on, not a binary image.
+# every cell a smooth blend of its neighbours. Each image is the decoder's output
+# $\mathrm{sigmoid}(\text{logits})$, the probability that each pixel is on, not a binary image.
 
 # %% [markdown]
 # ## Reconstructions
 #
 # A **reconstruction** encodes a real image and decodes its encoder mean. Here is the first
-# test image of each digit (top) and its reconstruction (bottom). To count how many keep
-# their digit, a 5-nearest-neighbour classifier on the pixels of the 4,000 training digits
-# reads each reconstruction. It is no perfect judge; on the real test digits it scores:
-
-# %%
-read = digit_reader(data.x_train, data.y_train)
-print(f"the reader on real test digits: {np.mean(read(data.x_test) == data.y_test):.0%} right")
+# test image of each digit (top) and its reconstruction (bottom), each reconstruction read by
+# the reader:
 
 # %%
 first_of_each = [int(np.flatnonzero(data.y_test == digit)[0]) for digit in range(10)]
@@ -183,43 +198,72 @@ show_images(
 plt.show()
 print(f"read as:        {read(reconstructions)}")
 print(f"reconstructions that keep their digit: {np.sum(read(reconstructions) == np.arange(10))} of 10")
-print(f"over the whole test set: {np.mean(read(reconstruct(vae, data.x_test)) == data.y_test):.0%}")
 
 # %% [markdown]
 # Two numbers per image are not much. The reconstructions keep the digit's rough shape and
 # slant but lose the details, are blurry (they are averages over the images a code could have
-# come from), and for digits in crowded regions of the map they turn into a neighbour.
+# come from), and some turn into another digit. How many, over the whole test set, and which?
+
+# %%
+read_back = read(reconstruct(vae, data.x_test))
+print(f"reconstructions of the 1,000 test digits that keep their digit: {np.mean(read_back == data.y_test):.0%}")
+for digit in range(10):
+    readings = read_back[data.y_test == digit]
+    others = np.bincount(readings[readings != digit], minlength=10)
+    print(f"  {digit}: {np.mean(readings == digit):4.0%} keep it; read as {others.argmax()} in {others.max()} of {len(readings)}")
+
+# %% [markdown]
+# 58% keep their digit, against the reader's 94% on the real digits: most of the losses
+# happen in the round trip through two numbers, not in the reader. They are not spread evenly.
+# The digits with a region of the map to themselves, the 0s, 1s and 6s, keep their identity
+# in 89% of cases or more. The digits in the crowded middle keep it in only 28% (the 4s) to
+# 59% (the 9s) of cases, and each loses it to a neighbour on the map: 4s and 7s come back as
+# 9s, 2s as 3s, 3s and 5s as 8s. This is the same limit the 5-nearest-neighbour classifier
+# on the codes found above (57%): where the codes of two digits overlap, the decoder cannot
+# tell which one to draw.
 
 # %% [markdown]
 # ## Samples from the prior
 #
-# A VAE is a generative model: draw z from the prior N(0, I) and decode it. These are
-# **samples**: no test image was involved.
+# A VAE is a generative model: draw $z$ from the prior $\mathcal{N}(0, I)$ and decode it. These
+# are **samples**: no test image was involved.
 
 # %%
 z = prior_samples(20, latent_dim=2, seed=0)
 samples = decode(vae, z)
-show_images(samples, ncols=10, suptitle="Samples: z ~ N(0, I), decoded (pixel probabilities)")
+show_images(samples, ncols=10, suptitle=r"Samples: $z \sim \mathcal{N}(0, I)$, decoded (pixel probabilities)")
 plt.show()
 print(f"read as: {read(samples)}")
 
 # %% [markdown]
-# The samples look like digits, of many kinds. Are the kinds as common as in the data, where
-# each digit is about a tenth? Read 2,000 samples and count:
+# Some samples are clear digits, others blends of two neighbours on the map; the reader
+# names a digit for every one of them, blends included. Do the digits come as often as in the
+# data, where each is a tenth of the training images? Read 2,000 samples and count:
 
 # %%
+print("share of each digit in the training data: " + ", ".join(f"{d}: {s:.0%}" for d, s in enumerate(np.bincount(data.y_train) / len(data.y_train))))
 shares = sample_digit_shares(vae, read, samples=2000, seed=1)
 print("share of 2,000 samples read as each digit: " + ", ".join(f"{d}: {share:.0%}" for d, share in enumerate(shares)))
 
 # %% [markdown]
-# Not quite: some digits come out far more often than a tenth of the time (0s, 5s) and others
-# far less (the 1s and 6s on the outskirts of the cloud, where the prior has little mass). The
-# share of the prior a digit gets is not its share of the data. The KL term makes each
-# q(z|x) close to the prior, which is not the same as making all of them together (the
-# "aggregate posterior") match it, so sampling from the prior does not reproduce the data's
-# mix of digits. Strictly, a
-# sample of the model is a binary image x ~ Bernoulli(p) drawn from these probabilities; the
-# probabilities themselves are what people show, because the binary draws look speckled.
+# No. The 0s, 5s, 9s and 8s come out more often than a tenth of the time, the 1s, 2s, 4s, 6s
+# and 7s less often, for two different reasons:
+#
+# - the 1s and 6s lie on the outskirts of the cloud (most of their codes outside the prior
+#   grid's square, as counted above), where the prior has little mass, so few samples land
+#   among them;
+# - the 2s, 4s and 7s lie in the middle, where the prior has the most mass, but their codes
+#   overlap their neighbours', and there the decoder draws blends that the reader takes for
+#   the neighbour: the confusion that turns their reconstructions into 3s and 9s above.
+#
+# A digit's share of the samples is the prior mass of the region where the decoder draws
+# something that reads as that digit, not its share of the data. The KL term pulls each $q(z \mid x)$ towards the prior,
+# and so, on average, the codes of all images together (the "aggregate posterior") too; but
+# the reconstruction term pulls the other way, and the trained model's codes do not match the
+# prior, so sampling from the prior does not reproduce the data's mix of digits. Strictly, a
+# sample of the model is a binary image $x \sim \mathrm{Bernoulli}(p)$ drawn from these
+# probabilities; the probabilities themselves are what people show, because the binary draws
+# look speckled.
 
 # %% [markdown]
 # ## Interpolation
@@ -248,9 +292,9 @@ plt.show()
 # %% [markdown]
 # ## The latent explorer
 #
-# The sliders set the code z = (z0, z1). The middle image is the decoder's output at z, and
-# the map on the right shows the encoded test set with a black dot at z. Move a slider and
-# watch the digit change as the dot crosses from one cluster into another.
+# The sliders set the code $z = (z_0, z_1)$. The middle image is the decoder's output at $z$,
+# and the map on the right shows the encoded test set with a black dot at $z$. Move a slider
+# and watch the digit change as the dot crosses from one cluster into another.
 #
 # The explorer needs a live kernel. In a static view of this notebook (GitHub, nbviewer) you
 # see only a one-line description of it.
@@ -278,13 +322,18 @@ print(f"z = {explorer.current_code().round(2)}")
 #
 # - The encoder means of the test set, coloured by digit, cluster by digit although the model
 #   never saw a label, and the KL term keeps them on about the prior's scale and near its
-#   centre; the outer digits (1s, 6s) lie where the prior has little mass.
+#   centre; the outer digits (1s, 6s) lie where the prior has little mass. Each image's own
+#   $q(z \mid x)$ is far narrower than the prior.
 # - A grid at the prior's quantiles shows the latent space as prior samples see it; a grid at
 #   the codes' quantiles shows where the data is. Either is one batched decoder call.
-# - Reconstructions (encode, then decode) are blurry with two latent dimensions; samples
-#   (z ~ N(0, I), then decode) look like digits, but not in the data's proportions: the
-#   aggregate posterior is not the prior.
-# - Decoded images are pixel probabilities: the mean of p(x|z).
+# - Reconstructions (encode, then decode) are blurry with two latent dimensions. 58% keep
+#   their digit: the digits with a region of the map to themselves nearly always, those whose
+#   codes overlap their neighbours' in 28% to 59% of cases.
+# - Samples ($z \sim \mathcal{N}(0, I)$, then decode) are digits or blends of two, and not in the
+#   data's proportions: the outer digits (1s, 6s) come out half as often as in the data, and
+#   some of the overlapping ones (2s, 4s, 7s) are drawn as their neighbours. The aggregate
+#   posterior is not the prior.
+# - Decoded images are pixel probabilities: the mean of $p(x \mid z)$.
 # - `LatentExplorer` lets you move through the latent space with sliders.
 #
 # Next: [05_uses_and_limits.ipynb](05_uses_and_limits.ipynb), on what a VAE is good for and

@@ -14,7 +14,7 @@ from vaebook.history import MILESTONES, plot_timeline, references
 def test_milestones_cover_the_series_history_in_order():
     names = [m.name for m in sorted(MILESTONES, key=lambda m: m.year)]
     assert names[0] == "Helmholtz machine" and names[-1] == "Latent diffusion"
-    for key in ("VAE (AEVB)", "Stochastic\nbackpropagation", "IWAE", "beta-VAE", "VQ-VAE", "NVAE"):
+    for key in ("VAE (AEVB)", "Stochastic\nbackpropagation", "IWAE", r"$\beta$-VAE", "VQ-VAE", "NVAE"):
         assert key in names
     text = references()
     assert text.count("\n") == len(MILESTONES) - 1

@@ -159,7 +159,7 @@ def test_prior_region_circle_is_drawn_and_named():
     draw_prior_region(ax, 0.95)
     circle = ax.patches[0]
     assert circle.get_radius() == pytest.approx(np.sqrt(-2 * np.log(0.05)))
-    assert ax.get_legend().get_texts()[0].get_text() == "95% of the prior N(0, I)"
+    assert ax.get_legend().get_texts()[0].get_text() == r"95% of the prior $\mathcal{N}(0, I)$"
     plt.close("all")
 
 

@@ -55,7 +55,7 @@ MILESTONES = (
     ),
     Milestone(
         2017,
-        "beta-VAE",
+        r"$\beta$-VAE",
         "weight the KL term by beta > 1 for disentangled latent factors",
         "Higgins, I., Matthey, L., Pal, A., Burgess, C., Glorot, X., Botvinick, M., Mohamed, S., & "
         "Lerchner, A. (2017). beta-VAE: Learning Basic Visual Concepts with a Constrained Variational "

@@ -186,11 +186,11 @@ def linear_gaussian_vae(w, bias, noise_var: float, seed=None) -> LinearGaussianV
 def mean_field_variances(vae: LinearGaussianVAE) -> np.ndarray:
     """The ELBO-optimal variances of a diagonal q(z|x): sigma^2 / diag(M), shape (latent_dim,).
 
-    For this model log p(x, z) is quadratic in z with Hessian -M / sigma^2 (the posterior
-    precision), so for q = N(m, diag(s^2)) the ELBO is, up to terms free of s^2,
-    sum_j [-M_jj s_j^2 / (2 sigma^2) + log(s_j) ], maximised at s_j^2 = sigma^2 / M_jj. That is the
+    For this model log p(x, z) is quadratic in z with Hessian -M / sigma^2, minus the posterior
+    precision M / sigma^2, so for q = N(m, diag(s^2)) the ELBO is, up to terms free of s^2,
+    sum_j [-M_jj s_j^2 / (2 sigma^2) + log(s_j)], maximised at s_j^2 = sigma^2 / M_jj. That is the
     posterior's variance of z_j with the other coordinates held fixed, never more than its
-    marginal variance (sigma^2 M^{-1})_jj, and equal to it only when M is diagonal.
+    marginal variance (sigma^2 M^{-1})_jj, and equal to it for every j only when M is diagonal.
     """
     return 1.0 / np.diag(np.linalg.inv(vae.posterior_covariance()))
 

@@ -40,7 +40,7 @@ def draw_prior_region(ax, mass: float = 0.95, color="black"):
 
     radius = prior_radius(mass, 2)
     ax.add_patch(plt.Circle((0, 0), radius, fill=False, ls="--", lw=1.5, color=color,
-                            label=f"{mass:.0%} of the prior N(0, I)"))
+                            label=f"{mass:.0%} of the prior " + r"$\mathcal{N}(0, I)$"))
     ax.legend(markerscale=3, loc="center left", bbox_to_anchor=(1.0, 0.5), frameon=False)
     return ax
 
@@ -227,4 +227,62 @@ def plot_rate_distortion(points, betas, ax=None):
     ax.set_xlabel("rate R = KL(q(z|x) || p(z))  [nats]")
     ax.set_ylabel("distortion D = -log p(x|z)  [nats]")
     ax.set_title("The beta trade-off (dotted: constant D + R = -ELBO)")
+    return ax
+
+
+def draw_gaussian_ellipse(ax, covariance, center=(0.0, 0.0), radius: float = 1.0, **style):
+    """Draw where a 2-d Gaussian N(center, covariance) is ``radius`` standard deviations from its
+    centre: the ellipse of the points z with (z - center)^T covariance^{-1} (z - center) = radius^2.
+
+    Its axes point along the eigenvectors of ``covariance``, with half-lengths radius * sqrt(eigenvalue).
+    ``style`` goes to matplotlib's ``Ellipse`` (color, ls, lw, label, ...). Returns the patch.
+    """
+    from matplotlib.patches import Ellipse
+
+    covariance = np.asarray(covariance, dtype=np.float64)
+    if covariance.shape != (2, 2) or not np.all(np.isfinite(covariance)) or not np.allclose(covariance, covariance.T):
+        raise ValueError(f"covariance must be a symmetric 2 x 2 matrix of finite numbers, got {covariance!r}.")
+    values, vectors = np.linalg.eigh(covariance)  # ascending: the second eigenvector is the long axis
+    if values[0] <= 0:
+        raise ValueError(f"covariance must be positive definite (eigenvalues > 0), got eigenvalues {values}.")
+    angle = np.degrees(np.arctan2(vectors[1, 1], vectors[0, 1]))
+    patch = Ellipse(center, 2 * radius * np.sqrt(values[1]), 2 * radius * np.sqrt(values[0]), angle=angle,
+                    fill=False, **style)
+    ax.add_patch(patch)
+    return patch
+
+
+def plot_mean_field(covariance, mean_field_variances, dims=(0, 1), ax=None, title=None):
+    """The picture of mean-field inference for a correlated 2-d Gaussian posterior, all centred on its mean:
+
+    - the posterior N(m, covariance) (solid black);
+    - the best diagonal Gaussian, N(m, diag(mean_field_variances)) (dashed red): the one that
+      maximises the ELBO, for a Gaussian posterior one over the diagonal of its precision;
+    - the diagonal Gaussian with the posterior's marginal variances, N(m, diag(diag(covariance))) (dotted blue).
+
+    Each is drawn one standard deviation from its centre (:func:`draw_gaussian_ellipse`); ``dims``
+    name the two latent dimensions on the axes. Returns the axes.
+    """
+    covariance = np.asarray(covariance, dtype=np.float64)
+    mean_field_variances = np.asarray(mean_field_variances, dtype=np.float64)
+    if mean_field_variances.shape != (2,):
+        raise ValueError(f"mean_field_variances must hold the 2 variances of a diagonal q, got shape {mean_field_variances.shape}.")
+    if ax is None:
+        _, ax = plt.subplots(figsize=(5.5, 5.2))
+    draw_gaussian_ellipse(ax, covariance, color="black", lw=2, label=r"posterior $p(z \mid x)$")
+    draw_gaussian_ellipse(ax, np.diag(mean_field_variances), color="tab:red", lw=2, ls="--",
+                          label=r"best diagonal $q$ (mean field)")
+    draw_gaussian_ellipse(ax, np.diag(np.diag(covariance)), color="tab:blue", lw=1.5, ls=":",
+                          label=r"diagonal $q$ with the marginal variances")
+    reach = 1.2 * np.sqrt(np.diag(covariance)).max()
+    ax.set_xlim(-reach, reach)
+    ax.set_ylim(-reach, reach)
+    ax.set_aspect("equal")
+    ax.axhline(0, color="grey", lw=0.5)
+    ax.axvline(0, color="grey", lw=0.5)
+    ax.set_xlabel(f"$z_{{{dims[0]}}}$ minus its posterior mean")
+    ax.set_ylabel(f"$z_{{{dims[1]}}}$ minus its posterior mean")
+    if title:
+        ax.set_title(title)
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.14), fontsize=8, frameon=False)
     return ax
