@@ -16,6 +16,7 @@ Each notebook section maps to one module:
 """
 
 import os
+import sys
 
 # TensorFlow writes start-up lines (CPU feature notices) to stderr, which a notebook shows as red
 # text in its first cell. Keep warnings and errors from TensorFlow's C++ side out of the way
@@ -23,3 +24,24 @@ import os
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 __version__ = "0.1.0"
+
+
+def _import_keras_quietly():
+    """Import Keras (and TensorFlow behind it) with the process's stderr, file descriptor 2, sent to
+    /dev/null meanwhile: TensorFlow 2.21 prints its C++ start-up lines (absl, oneDNN) before it reads
+    TF_CPP_MIN_LOG_LEVEL, and Jupyter shows them under a notebook's first import. A reader who set
+    TF_CPP_MIN_LOG_LEVEL below 2 sees them; an import error is raised as usual."""
+    if os.environ["TF_CPP_MIN_LOG_LEVEL"] < "2" or "keras" in sys.modules:
+        return
+    sys.stderr.flush()
+    saved, devnull = os.dup(2), os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 2)
+        import keras  # noqa: F401
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
+
+
+_import_keras_quietly()
