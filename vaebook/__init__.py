@@ -11,6 +11,7 @@ Each notebook section maps to one module:
 - :mod:`vaebook.exercises`: one-line checkers for the notebooks' exercises; :mod:`vaebook.solutions`, their answers.
 """
 
+import importlib.util
 import os
 
 # TensorFlow writes start-up lines (CPU feature notices) to stderr, which a notebook shows as red
@@ -19,3 +20,11 @@ import os
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 __version__ = "0.1.0"
+
+# TensorFlow is an extra, not a dependency (pyproject.toml says why): without one, say which to install.
+if importlib.util.find_spec("tensorflow") is None:
+    raise ImportError(
+        "vaebook needs TensorFlow (the series' Keras backend) and none is installed; fix: "
+        "pip install 'vaebook[cpu]' (the small CPU-only build) or 'vaebook[tensorflow]' (the standard "
+        "build, which uses a GPU when there is one), or pip install tensorflow"
+    )
