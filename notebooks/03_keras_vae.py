@@ -8,10 +8,16 @@
 #       format_name: percent
 #       format_version: '1.3'
 #       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
 # ---
 
 # %% [markdown]
 # # 3. The VAE in Keras 3
+#
+# [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/vaebook/vaebook/blob/main/notebooks/03_keras_vae.ipynb)
 #
 # **What you'll do:** read the series' convolutional VAE as code (the sampling layer, the
 # encoder, the decoder and the training step), watch a VAE switch its latent code off during
@@ -30,6 +36,12 @@
 #
 # **What you'll need:** the ELBO from notebook 02 (a reconstruction term minus a KL term), and
 # about a minute of CPU: the live training run below takes about 20 seconds on one CPU.
+
+# %%
+# On Colab: install vaebook once (Colab's own TensorFlow, Keras and NumPy stay); elsewhere: nothing.
+import importlib.util, subprocess, sys
+if "google.colab" in sys.modules and importlib.util.find_spec("vaebook") is None:
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "git+https://github.com/vaebook/vaebook"], check=True)
 
 # %%
 import dataclasses
