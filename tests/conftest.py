@@ -18,11 +18,30 @@ atexit.register(shutil.rmtree, SCRATCH, ignore_errors=True)
 for _var, _folder in (("VAEBOOK_CACHE", "model-cache"), ("KERAS_HOME", "keras"), ("MPLCONFIGDIR", "matplotlib")):
     os.environ[_var] = os.path.join(SCRATCH, _folder)
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
 from vaebook.data import load_mnist
 from vaebook.model import build_vae, load_vae
+
+
+# Folders of tests that need more than the dev environment (a served JupyterLab, the built site,
+# Colab's stack) and run in their own stage of ./dev.sh test: only when asked for by path.
+ONLY_WHEN_ASKED = [Path(__file__).resolve().parent / name for name in ("browser", "colab", "site")]
+
+
+def pytest_collection_modifyitems(config, items):
+    """Deselect the tests of an ONLY_WHEN_ASKED folder unless a path inside it was asked for."""
+    asked = [Path(a.split("::", 1)[0]).resolve() for a in config.args]
+    for folder in ONLY_WHEN_ASKED:
+        if any(a == folder or folder in a.parents for a in asked):
+            continue
+        mine = [i for i in items if folder in Path(str(i.fspath)).resolve().parents]
+        if mine:
+            config.hook.pytest_deselected(items=mine)
+            items[:] = [i for i in items if i not in mine]
 
 
 @pytest.fixture(scope="session")

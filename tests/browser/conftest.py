@@ -1,7 +1,7 @@
 """The Binder rehearsal's JupyterLab (binder/rehearse.sh) on loopback, and headless Chromium.
 
 These tests run only when asked for by path (`pytest tests/browser`, the browser stage of
-`./dev.sh test`): a bare `pytest` deselects them.
+`./dev.sh test`): a bare `pytest` deselects them (tests/conftest.py).
 """
 
 import json
@@ -26,17 +26,6 @@ LAB_SETTINGS = {
     "docmanager-extension/plugin": {"autosave": False},
     "apputils-extension/notification": {"fetchNews": "false", "checkForUpdates": False},
 }
-
-
-def pytest_collection_modifyitems(config, items):
-    """Deselect the browser tests unless a path inside tests/browser was asked for."""
-    asked = [Path(a.split("::", 1)[0]).resolve() for a in config.args]
-    if any(a == HERE or HERE in a.parents for a in asked):
-        return
-    mine = [i for i in items if HERE in Path(str(i.fspath)).resolve().parents]
-    if mine:
-        config.hook.pytest_deselected(items=mine)
-        items[:] = [i for i in items if i not in mine]
 
 
 def _free_port() -> int:
