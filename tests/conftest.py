@@ -70,6 +70,35 @@ def trained(mnist):
     return vae, history
 
 
+def chromium_path():
+    """$CHROMIUM (set by ./dev.sh; empty means Playwright's own), else one on PATH, else Playwright's own."""
+    if "CHROMIUM" in os.environ:
+        return os.environ["CHROMIUM"] or None
+    for name in ("chromium", "chromium-browser"):
+        if shutil.which(name):
+            return shutil.which(name)
+    return None
+
+
+@pytest.fixture(scope="session")
+def browser():
+    from playwright.sync_api import Error, sync_playwright
+
+    with sync_playwright() as p:
+        try:
+            b = p.chromium.launch(
+                executable_path=chromium_path(),
+                headless=True,
+                args=["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic", "--no-first-run",
+                      "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+            )
+        except Error as err:
+            pytest.fail(f"no usable chromium ({err.message.splitlines()[0]}); fix: apt-get install chromium, "
+                        "or run ./dev.sh test, which finds or installs one")
+        yield b
+        b.close()
+
+
 @pytest.fixture
 def rng():
     return np.random.default_rng(0)

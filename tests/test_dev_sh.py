@@ -16,7 +16,8 @@ def plan(*args) -> dict:
 
 
 def test_no_arguments_run_every_stage():
-    assert plan() == {"unit": ["tests"], "pairs": [], "notebooks": ["notebooks"], "browser": ["tests/browser"]}
+    assert plan() == {"unit": ["tests"], "pairs": [], "notebooks": ["notebooks"], "browser": ["tests/browser"],
+                      "colab": ["tests/colab"], "site": ["tests/site"]}
 
 
 def test_options_go_to_the_unit_stage_only():
@@ -35,8 +36,15 @@ def test_a_path_runs_only_its_stage(path, stage):
     assert list(stages) == [stage] and stages[stage] == [path]
 
 
+@pytest.mark.parametrize("path, stage", [("tests/colab", "colab"), ("tests/colab/test_colab_notebooks.py", "colab"),
+                                         ("tests/site", "site"), ("tests/site/test_site.py", "site")])
+def test_a_path_in_a_whole_stage_runs_that_stage(path, stage):
+    assert plan(path) == {stage: [f"tests/{stage}"]}
+
+
 def test_only_picks_stages_and_rejects_unknown_ones():
     assert list(plan("--only", "pairs,browser")) == ["pairs", "browser"]
+    assert list(plan("--only", "colab,site")) == ["colab", "site"]
     out = subprocess.run(["bash", str(ROOT / "dev.sh"), "test", "--plan", "--only", "nbval"], capture_output=True,
                          text=True, cwd=ROOT, timeout=60)
     assert out.returncode != 0 and "unknown stage 'nbval'" in out.stderr

@@ -6,7 +6,6 @@ These tests run only when asked for by path (`pytest tests/browser`, the browser
 
 import json
 import os
-import shutil
 import signal
 import socket
 import subprocess
@@ -98,35 +97,6 @@ def lab(rehearsal_venv, tmp_path_factory):
         (ARTIFACTS / "rehearsal-memory.json").write_text(json.dumps(memory) + "\n")
         print(f"\nrehearsal memory: {memory}")
         assert memory["oom_kills"] == 0, f"the rehearsal hit its {memory['cap']} memory cap: {memory}"
-
-
-def chromium_path():
-    """$CHROMIUM (set by ./dev.sh; empty means Playwright's own), else one on PATH, else Playwright's own."""
-    if "CHROMIUM" in os.environ:
-        return os.environ["CHROMIUM"] or None
-    for name in ("chromium", "chromium-browser"):
-        if shutil.which(name):
-            return shutil.which(name)
-    return None
-
-
-@pytest.fixture(scope="session")
-def browser():
-    from playwright.sync_api import Error, sync_playwright
-
-    with sync_playwright() as p:
-        try:
-            b = p.chromium.launch(
-                executable_path=chromium_path(),
-                headless=True,
-                args=["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic", "--no-first-run",
-                      "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-            )
-        except Error as err:
-            pytest.fail(f"no usable chromium ({err.message.splitlines()[0]}); fix: apt-get install chromium, "
-                        "or run ./dev.sh test, which finds or installs one")
-        yield b
-        b.close()
 
 
 SESSION_BUDGET_S = 300  # the whole browser test, from JupyterLab's start to the last check

@@ -25,6 +25,7 @@ case "$VENV" in /*) ;; *) VENV="$ROOT/$VENV" ;; esac
 REPO_URL=https://github.com/vaebook/vaebook
 
 die() { echo "colab rehearsal: $*" >&2; exit 1; }
+RUN_DIR=""
 stamp() { printf '%s %5ds  %s\n' "==" "$(( $(date +%s) - T0 ))" "$*"; }
 T0=$(date +%s)
 
@@ -85,7 +86,8 @@ def freeze(path):  # {name: version, or the URL of a direct install such as vaeb
     return {name(n): v for n, v in pairs}
 stack = {name(l.split("==")[0]) for l in open(sys.argv[3]) if "==" in l and "not on Colab" not in l}
 before, after = freeze(sys.argv[1]), freeze(sys.argv[2])
-problems = [f"{p} {before[p]} -> {after.get(p, 'removed')}" for p in sorted(stack) if before.get(p) != after.get(p)]
+gone = "removed"
+problems = [f"{p} {before[p]} -> {after.get(p, gone)}" for p in sorted(stack) if before.get(p) != after.get(p)]
 problems += [f"{p} {after[p]} added" for p in sorted(set(after) - set(before) - {"vaebook"})]
 if "vaebook" not in after:
     problems.append("vaebook was not installed")
@@ -99,7 +101,8 @@ run() {
   # unlinks a file before it writes one, so the run's installs never reach the cached files.
   mkdir -p "$VENV.runs"
   run=$(mktemp -d "$VENV.runs/run.XXXXXX")
-  trap '[ -n "${COLAB_KEEP:-}" ] || rm -rf "$run"' EXIT
+  RUN_DIR=$run
+  trap '[ -n "${COLAB_KEEP:-}" ] || rm -rf "$RUN_DIR"' EXIT
   venv="$run/venv" home="$run/home" src="$run/repo"
   cp -al "$VENV" "$venv" 2>/dev/null || { rm -rf "$venv"; cp -a "$VENV" "$venv"; }
   snapshot_repo "$src"
