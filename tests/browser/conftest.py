@@ -49,7 +49,13 @@ def rehearsal_venv():
 
 
 @pytest.fixture(scope="session")
-def lab(rehearsal_venv, tmp_path_factory):
+def ran_notebooks():
+    """The notebooks the browser tests ran in the rehearsal: each must get its kernel's memory peak."""
+    return []
+
+
+@pytest.fixture(scope="session")
+def lab(rehearsal_venv, tmp_path_factory, ran_notebooks):
     """binder/rehearse.sh serving JupyterLab; yields {url, venv}. Stopped (and its memory peak read) afterwards."""
     port = _free_port()
     tmp = tmp_path_factory.mktemp("rehearsal")
@@ -97,7 +103,16 @@ def lab(rehearsal_venv, tmp_path_factory):
         (ARTIFACTS / "rehearsal-memory.json").write_text(json.dumps(memory) + "\n")
         print(f"\nrehearsal memory: {memory}")
         assert memory["oom_kills"] == 0, f"the rehearsal hit its {memory['cap']} memory cap: {memory}"
+        # Each notebook kernel's own peak (VmHWM): the cgroup's peak counts the page cache too.
+        measured = {k["notebook"]: k["peak_rss_bytes"] for k in memory.get("kernels", [])}
+        for notebook, peak in sorted(measured.items()):
+            print(f"{notebook}: kernel peak resident memory {peak / 1e9:.2f} GB, "
+                  f"{(BINDER_MEMORY_BYTES - peak) / 1e9:.2f} GB under Binder's 2 GiB")
+        ran = {f"notebooks/{n}" for n in ran_notebooks}
+        assert ran <= set(measured), f"no kernel peak measured for {sorted(ran - set(measured))}: {memory}"
 
+
+BINDER_MEMORY_BYTES = 2 * 2**30  # mybinder.org's cap, REHEARSAL_MEMORY=2G
 
 SESSION_BUDGET_S = 300  # the whole browser test, from JupyterLab's start to the last check
 
