@@ -117,7 +117,9 @@ def main(argv=None):
                             "the largest of the runs",
                   "below_binder_2gib_gb": f"Binder's 2 GiB cap ({BINDER_CAP_GB:.2f} GB) minus peak_gb",
                   "seconds": f"median wall time of {args.repeat} runs per notebook and mode (runs_s: each run, sorted)"}
-    return report("notebook_cost", args, rows, conditions, "python -m benchmarks.notebook_cost")
+    given = [f"--modes {args.modes}" if args.modes != "1cpu,2cpu" else "", f"--only {args.only}" if args.only else "",
+             f"--repeat {args.repeat}" if args.repeat != 3 else ""]
+    return report("notebook_cost", args, rows, conditions, " ".join(["python -m benchmarks.notebook_cost", *filter(None, given)]))
 
 
 if __name__ == "__main__":
