@@ -1,8 +1,8 @@
 """Shared fixtures. Every test runs hermetically on the bundled MNIST subset.
 
 Hermetic also means: nothing is written to HOME. Before Keras or matplotlib is imported, the
-model cache, Keras' config folder and matplotlib's config and font cache are pointed at one
-scratch folder, removed when the test run ends. Subprocesses of the tests inherit it.
+model cache, Keras' config folder, matplotlib's config and font cache and IPython's profile
+folder (the explorer display test starts an IPython shell) are pointed at one scratch folder, removed when the test run ends. Subprocesses of the tests inherit it.
 """
 
 import atexit
@@ -15,7 +15,8 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 os.environ["VAEBOOK_DATA"] = "bundled"
 SCRATCH = tempfile.mkdtemp(prefix="vaebook-tests-")
 atexit.register(shutil.rmtree, SCRATCH, ignore_errors=True)
-for _var, _folder in (("VAEBOOK_CACHE", "model-cache"), ("KERAS_HOME", "keras"), ("MPLCONFIGDIR", "matplotlib")):
+for _var, _folder in (("VAEBOOK_CACHE", "model-cache"), ("KERAS_HOME", "keras"), ("MPLCONFIGDIR", "matplotlib"),
+                      ("IPYTHONDIR", "ipython")):
     os.environ[_var] = os.path.join(SCRATCH, _folder)
 
 from pathlib import Path
