@@ -14,6 +14,8 @@
 #                      127.0.0.1 (binder/rehearse.sh; `./dev.sh rehearse prepare|check|lab`)
 #   ./dev.sh backends-env  create or update .cache/backends: .venv plus JAX and PyTorch (CPU), for the
 #                      backends stage and `.cache/backends/bin/python -m benchmarks.backends`
+#   ./dev.sh site      build the rendered site from the committed notebooks (nothing is run) into
+#                      build/site; the last line printed is its index.html (docs/build.py)
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -233,11 +235,11 @@ run_pytest_stage() {
 }
 
 cmd_test() {
-  # ./dev.sh test [--only unit,pairs,notebooks,browser,backends] [--plan] [pytest ARGS]
+  # ./dev.sh test [--only unit,pairs,notebooks,browser,colab,site,backends] [--plan] [pytest ARGS]
   # A path picks its stage: tests/browser/... -> browser, notebooks/... -> notebooks, any other
   # path -> unit; when paths are given, only their stages run. Options (-k, -x, -v, ...) go to
   # the unit stage only: the notebook and browser stages always run whole.
-  local only="" plan="" unit_paths=() nb_paths=() browser_paths=() opts=()
+  local only="" plan="" unit_paths=() nb_paths=() browser_paths=() opts=() colab_asked="" site_asked=""
   while [ $# -gt 0 ]; do
     case "$1" in
       --plan) plan=1; shift; continue ;;  # print which stage gets which arguments, run nothing
@@ -249,6 +251,8 @@ cmd_test() {
       case "$(realpath --relative-to=. "$bare")" in
         tests/browser|tests/browser/*) browser_paths+=("$1") ;;
         notebooks|notebooks/*) nb_paths+=("$1") ;;
+        tests/colab|tests/colab/*) colab_asked=1 ;;  # the colab stage runs whole
+        tests/site|tests/site/*) site_asked=1 ;;  # so does the site stage
         *) unit_paths+=("$1") ;;
       esac
     else
@@ -257,17 +261,20 @@ cmd_test() {
     shift
   done
   if [ -z "$only" ]; then
-    if [ ${#unit_paths[@]} -eq 0 ] && [ ${#nb_paths[@]} -eq 0 ] && [ ${#browser_paths[@]} -eq 0 ]; then
-      only=unit,pairs,notebooks,browser,backends
+    if [ ${#unit_paths[@]} -eq 0 ] && [ ${#nb_paths[@]} -eq 0 ] && [ ${#browser_paths[@]} -eq 0 ] &&
+       [ -z "$colab_asked$site_asked" ]; then
+      only=unit,pairs,notebooks,browser,colab,site,backends
     else
       [ ${#unit_paths[@]} -eq 0 ] || only+=unit,
       [ ${#nb_paths[@]} -eq 0 ] || only+=notebooks,
       [ ${#browser_paths[@]} -eq 0 ] || only+=browser,
+      [ -z "$colab_asked" ] || only+=colab,
+      [ -z "$site_asked" ] || only+=site,
     fi
   fi
   local stage
   for stage in ${only//,/ }; do
-    case "$stage" in unit|pairs|notebooks|browser|backends) ;; *) die "unknown stage '$stage': use unit, pairs, notebooks, browser or backends" ;; esac
+    case "$stage" in unit|pairs|notebooks|browser|colab|site|backends) ;; *) die "unknown stage '$stage': use unit, pairs, notebooks, browser, colab, site or backends" ;; esac
   done
   [ ${#unit_paths[@]} -gt 0 ] || unit_paths=(tests)
   [ ${#nb_paths[@]} -gt 0 ] || nb_paths=(notebooks)
@@ -278,11 +285,14 @@ cmd_test() {
     [[ ",$only," != *,pairs,* ]] || echo "pairs:"
     [[ ",$only," != *,notebooks,* ]] || echo "notebooks: ${nb_paths[*]}"
     [[ ",$only," != *,browser,* ]] || echo "browser: ${browser_paths[*]}"
+    [[ ",$only," != *,colab,* ]] || echo "colab: tests/colab"
+    [[ ",$only," != *,site,* ]] || echo "site: tests/site"
     [[ ",$only," != *,backends,* ]] || echo "backends: jax, torch: ${BACKEND_TESTS[*]}"
     return 0
   fi
   ensure_env
   hermetic
+  [[ ",$only," != *,colab,* ]] || colab_prepare_in_background
   if [[ ",$only," == *,unit,* ]]; then
     # Hermetic: the tests run with a fresh, empty HOME and must leave nothing in it.
     local unit_home written
@@ -316,6 +326,8 @@ cmd_test() {
     ensure_chromium
     run_pytest_stage browser "${browser_paths[@]}" -p no:cacheprovider
   fi
+  [[ ",$only," != *,colab,* ]] || stage_colab
+  [[ ",$only," != *,site,* ]] || stage_site
   if [[ ",$only," == *,backends,* ]]; then
     echo "== the model on JAX and PyTorch: its tests, and notebooks 03, 06 (torch) and 06 (jax), every cell"
     ensure_backends
@@ -356,6 +368,44 @@ cmd_lock() {
   echo "== wrote $LOCK and $BINDER_REQS; if versions changed, re-execute the notebooks: ./dev.sh execute"
 }
 
+COLAB_PREPARE_PID="" COLAB_PREPARE_LOG=""
+colab_prepare_in_background() {
+  # Colab's stack takes a minute or two to build on a fresh clone (.cache/colab-venv, then reused),
+  # mostly downloading and unpacking: it is built while the other stages run.
+  COLAB_PREPARE_LOG=$(mktemp "${TMPDIR:-/tmp}/vaebook-colab-prepare.XXXXXX")
+  tests/colab/rehearse.sh prepare >"$COLAB_PREPARE_LOG" 2>&1 &
+  COLAB_PREPARE_PID=$!
+}
+
+stage_colab() {
+  # The Colab rehearsal (tests/colab/rehearse.sh): vaebook installed as a Colab reader installs it,
+  # into Colab's published stack (tests/colab/colab-stack.txt), then every notebook and explorer there.
+  echo "== Colab's stack: the reader's install, every notebook, every explorer (tests/colab/rehearse.sh)"
+  if [ -n "$COLAB_PREPARE_PID" ]; then
+    local rc=0
+    wait "$COLAB_PREPARE_PID" || rc=$?
+    cat "$COLAB_PREPARE_LOG"
+    rm -f "$COLAB_PREPARE_LOG"
+    [ "$rc" -eq 0 ] || die "the colab stage failed: Colab's stack could not be built (its messages are above)"
+  fi
+  tests/colab/rehearse.sh run || die "the colab stage failed (its messages are above)"
+  STAGES_RUN=$((STAGES_RUN + 1))
+}
+
+stage_site() {
+  # The rendered site, built from the committed notebooks and opened page by page in headless
+  # Chromium, offline (tests/site; screenshots in artifacts/site/).
+  echo "== the rendered site: built, then every page in a real browser, offline"
+  cmd_site >/dev/null || die "the site stage failed: ./dev.sh site could not build the site"
+  ensure_chromium
+  VAEBOOK_SITE="$PWD/build/site" run_pytest_stage site tests/site -p no:cacheprovider
+}
+
+cmd_site() {
+  ensure_env
+  python docs/build.py build/site
+}
+
 cmd_refresh() {
   cmd_lock --upgrade
   ensure_env
@@ -376,7 +426,8 @@ case "${1:-}" in
   lock) shift; cmd_lock "$@" ;;
   refresh) shift; cmd_refresh ;;
   rehearse) shift; exec binder/rehearse.sh "$@" ;;
+  site) shift; cmd_site "$@" ;;
   backends-env) ensure_backends; echo "== $BACKENDS_VENV is ready: KERAS_BACKEND=jax $BACKENDS_VENV/bin/python ..." ;;
   _venv) make_venv "$2" ;;  # for binder/rehearse.sh: the same venv creation and its one-line fix
-  *) echo "usage: ./dev.sh lab | test [--only STAGES] [ARGS] | execute | setup | lock [--upgrade] | refresh | rehearse [prepare|check|lab] | backends-env" >&2; exit 2 ;;
+  *) echo "usage: ./dev.sh lab | test [--only STAGES] [ARGS] | execute | setup | lock [--upgrade] | refresh | rehearse [prepare|check|lab] | site | backends-env" >&2; exit 2 ;;
 esac

@@ -14,7 +14,8 @@
 #                                             interpreter sees from a notebook's folder
 # Settings: REHEARSAL_VENV (default .cache/binder-venv), REHEARSAL_CPU (default: the first CPU
 # this process may use), REHEARSAL_MEMORY (default 2G; 0 means no cap), PORT (default 8890),
-# REHEARSAL_REPORT (a file that gets the memory cap and peak as JSON when the server stops).
+# REHEARSAL_REPORT (a file that gets, as JSON when the server stops, the memory cap, the cgroup's peak,
+# which counts the page cache too, and each notebook kernel's peak resident memory, VmHWM).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -197,6 +198,56 @@ while os.path.exists(f"/proc/{root}"):
 PY
 }
 
+KERNELS_FILE=""
+measure_kernels() {
+  # measure_kernels SERVER_PID: every notebook kernel's peak resident memory (VmHWM, the kernel's own
+  # high-water mark: page cache and other processes not counted), polled twice a second until the
+  # server stops, with the notebook of each kernel from the server's sessions. Written to $KERNELS_FILE.
+  KERNELS_FILE="$RUN/kernels.json"
+  python3 - "$1" "$KERNELS_FILE" "$PORT" <<'PY' &
+import json, os, re, sys, time, urllib.request
+root, out, port = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+peaks, notebooks = {}, {}  # kernel id -> peak bytes, notebook path
+def children():
+    parent = {}
+    for p in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{p}/stat") as f:
+                parent[int(p)] = int(f.read().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            pass
+    found, todo = [], [root]
+    while todo:
+        p = todo.pop()
+        kids = [c for c, pp in parent.items() if pp == p]
+        found += kids
+        todo += kids
+    return found
+while os.path.exists(f"/proc/{root}"):
+    for pid in children():
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                cmdline = f.read().decode(errors="replace")
+            kernel = re.search(r"kernel-([0-9a-f-]+)\.json", cmdline)
+            if "ipykernel" not in cmdline or not kernel:
+                continue
+            with open(f"/proc/{pid}/status") as f:
+                hwm = int(re.search(r"VmHWM:\s+(\d+) kB", f.read()).group(1)) * 1024
+            peaks[kernel.group(1)] = max(peaks.get(kernel.group(1), 0), hwm)
+        except (OSError, AttributeError):
+            pass
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/sessions", timeout=2) as r:
+            notebooks.update({s["kernel"]["id"]: s["path"] for s in json.load(r)})
+    except (OSError, ValueError, KeyError):
+        pass
+    with open(out + ".tmp", "w") as f:
+        json.dump([{"notebook": notebooks.get(k), "kernel": k, "peak_rss_bytes": v} for k, v in sorted(peaks.items())], f)
+    os.replace(out + ".tmp", out)
+    time.sleep(0.5)
+PY
+}
+
 report() {
   # The cap and the peak, on stdout and as JSON in $REHEARSAL_REPORT.
   local peak="" cap="none" ooms=0
@@ -211,11 +262,18 @@ report() {
   elif [ -n "$PEAK_FILE" ] && [ -f "$PEAK_FILE" ]; then
     peak=$(cat "$PEAK_FILE")
   fi
-  local mb=$(( ${peak:-0} / 1048576 ))
-  echo "== rehearsal memory: peak ${mb} MB (cap: $cap${CGROUP_KIND:+, cgroup $CGROUP_KIND}, OOM kills: ${ooms:-0})"
+  local mb=$(( ${peak:-0} / 1048576 )) kernels="[]" counts="resident memory of the server and its kernels"
+  [ -z "$CGROUP_KIND" ] || counts="memory of the cgroup, page cache included"
+  [ -z "$KERNELS_FILE" ] || [ ! -f "$KERNELS_FILE" ] || kernels=$(cat "$KERNELS_FILE")
+  echo "== rehearsal memory: peak ${mb} MB${CGROUP_KIND:+ in the cgroup, page cache included} (cap: $cap${CGROUP_KIND:+, cgroup $CGROUP_KIND}, OOM kills: ${ooms:-0})"
+  python3 -c '
+import json, sys
+for k in json.loads(sys.argv[1]):
+    name, peak = k["notebook"], k["peak_rss_bytes"] / 1e9
+    print(f"== kernel of {name}: peak resident memory {peak:.2f} GB (VmHWM)")' "$kernels" || true
   if [ -n "${REHEARSAL_REPORT:-}" ]; then
-    printf '{"cap": "%s", "cgroup": "%s", "peak_bytes": %s, "oom_kills": %s, "cpu": %s}\n' \
-      "$cap" "${CGROUP_KIND:-none}" "${peak:-null}" "${ooms:-0}" "$CPU" > "$REHEARSAL_REPORT"
+    printf '{"cap": "%s", "cgroup": "%s", "peak_bytes": %s, "peak_counts": "%s", "kernels": %s, "oom_kills": %s, "cpu": %s}\n' \
+      "$cap" "${CGROUP_KIND:-none}" "${peak:-null}" "$counts" "$kernels" "${ooms:-0}" "$CPU" > "$REHEARSAL_REPORT"
   fi
 }
 
@@ -263,6 +321,7 @@ serve() {
   ) &
   SERVER=$!
   [ -n "$CGROUP" ] || measure_without_cgroup "$SERVER"
+  measure_kernels "$SERVER"
   local rc=0
   wait "$SERVER" || rc=$?
   stop

@@ -8,10 +8,16 @@
 #       format_name: percent
 #       format_version: '1.3'
 #       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
 # ---
 
 # %% [markdown]
 # # 1. Where the VAE comes from
+#
+# [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/vaebook/vaebook/blob/main/notebooks/01_history.ipynb)
 #
 # **What you'll do:** follow the idea of the Variational Autoencoder (VAE) from the Helmholtz
 # machine of 1995 to the autoencoder inside Stable Diffusion, then run a small experiment:
@@ -30,6 +36,12 @@
 # $p(x \mid z)$, "the probability of $x$ given $z$". There are no derivations in this notebook;
 # notebook 02 derives the objective. The two small models of the experiment come trained with
 # `vaebook`, so nothing here waits for training.
+
+# %%
+# On Colab: install vaebook once (Colab's own TensorFlow, Keras and NumPy stay); elsewhere: nothing.
+import importlib.util, subprocess, sys
+if "google.colab" in sys.modules and importlib.util.find_spec("vaebook") is None:
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "git+https://github.com/vaebook/vaebook"], check=True)
 
 # %%
 import matplotlib.pyplot as plt

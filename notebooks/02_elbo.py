@@ -8,10 +8,16 @@
 #       format_name: percent
 #       format_version: '1.3'
 #       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
 # ---
 
 # %% [markdown]
 # # 2. The ELBO, derived and checked
+#
+# [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/vaebook/vaebook/blob/main/notebooks/02_elbo.ipynb)
 #
 # **What you'll do:** derive the VAE's objective, the evidence lower bound (ELBO), in two
 # ways, derive the closed-form KL term and the reparameterization trick, and check each result
@@ -45,6 +51,12 @@
 # solutions. The whole notebook runs in under a minute on one CPU core; most of that is the
 # Monte Carlo ELBOs and importance sampling of section 4, whose digit and sample counts were
 # chosen for speed (each says so where it is).
+
+# %%
+# On Colab: install vaebook once (Colab's own TensorFlow, Keras and NumPy stay); elsewhere: nothing.
+import importlib.util, subprocess, sys
+if "google.colab" in sys.modules and importlib.util.find_spec("vaebook") is None:
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "git+https://github.com/vaebook/vaebook"], check=True)
 
 # %%
 # vaebook comes first: importing it quiets TensorFlow's C++ start-up lines, which would

@@ -8,10 +8,16 @@
 #       format_name: percent
 #       format_version: '1.3'
 #       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
 # ---
 
 # %% [markdown]
 # # 3. The VAE in Keras 3
+#
+# [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/vaebook/vaebook/blob/main/notebooks/03_keras_vae.ipynb)
 #
 # **What you'll do:** write the series' convolutional VAE yourself, on this page: the sampling
 # layer, the encoder, the decoder and the model class that holds the loss; train it; watch a
@@ -37,6 +43,12 @@
 # The classes and functions you define here are `vaebook`'s own: the package holds the same code
 # in `vaebook/model.py`, and a test fails if the two differ by a character. What you edit and
 # train on this page is what the other notebooks load.
+
+# %%
+# On Colab: install vaebook once (Colab's own TensorFlow, Keras and NumPy stay); elsewhere: nothing.
+import importlib.util, subprocess, sys
+if "google.colab" in sys.modules and importlib.util.find_spec("vaebook") is None:
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "git+https://github.com/vaebook/vaebook"], check=True)
 
 # %%
 import dataclasses

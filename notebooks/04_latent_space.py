@@ -8,10 +8,16 @@
 #       format_name: percent
 #       format_version: '1.3'
 #       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
 # ---
 
 # %% [markdown]
 # # 4. The latent space, and generating digits
+#
+# [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/vaebook/vaebook/blob/main/notebooks/04_latent_space.ipynb)
 #
 # **What you'll do:** encode the test set into the 2-d latent space of the series' main model
 # (notebook 03), map which digit lives where, decode a grid of codes, compare reconstructions
@@ -31,6 +37,12 @@
 # **What you'll need:** notebook 03 (the conv VAE and its training). The model is the one
 # shipped with `vaebook`, trained with the recipe of notebook 03; it loads in under a second.
 # The explorer at the end needs a live kernel, in Jupyter Notebook or JupyterLab.
+
+# %%
+# On Colab: install vaebook once (Colab's own TensorFlow, Keras and NumPy stay); elsewhere: nothing.
+import importlib.util, subprocess, sys
+if "google.colab" in sys.modules and importlib.util.find_spec("vaebook") is None:
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "git+https://github.com/vaebook/vaebook"], check=True)
 
 # %%
 import matplotlib.pyplot as plt

@@ -8,10 +8,16 @@
 #       format_name: percent
 #       format_version: '1.3'
 #       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
 # ---
 
 # %% [markdown]
 # # 5. What a VAE is good for, and where it falls short
+#
+# [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/vaebook/vaebook/blob/main/notebooks/05_uses_and_limits.ipynb)
 #
 # **What you'll do:** use a VAE as an anomaly detector and score it with a ROC curve; compare
 # the same VAE trained with several values of beta and plot the rate-distortion trade-off; find out,
@@ -29,6 +35,12 @@
 #
 # **What you'll need:** notebooks 02 to 04. The seven models here ship with `vaebook`, trained
 # with the recipe of notebook 03, so nothing waits for training.
+
+# %%
+# On Colab: install vaebook once (Colab's own TensorFlow, Keras and NumPy stay); elsewhere: nothing.
+import importlib.util, subprocess, sys
+if "google.colab" in sys.modules and importlib.util.find_spec("vaebook") is None:
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "git+https://github.com/vaebook/vaebook"], check=True)
 
 # %%
 import matplotlib.pyplot as plt

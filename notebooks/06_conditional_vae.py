@@ -8,10 +8,16 @@
 #       format_name: percent
 #       format_version: '1.3'
 #       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
 # ---
 
 # %% [markdown]
 # # 6. The conditional VAE: asking for a digit
+#
+# [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/vaebook/vaebook/blob/main/notebooks/06_conditional_vae.ipynb)
 #
 # **What you'll do:** give the series' VAE the digit label as a second input to its encoder and
 # decoder; ask it for any digit; decode one code as all ten digits; compare its latent map with
@@ -30,6 +36,12 @@
 #
 # **What you'll need:** notebooks 03 and 04 (the conv VAE, its training recipe, its latent
 # space). The conditional model ships with `vaebook`, trained with notebook 03's recipe.
+
+# %%
+# On Colab: install vaebook once (Colab's own TensorFlow, Keras and NumPy stay); elsewhere: nothing.
+import importlib.util, subprocess, sys
+if "google.colab" in sys.modules and importlib.util.find_spec("vaebook") is None:
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "git+https://github.com/vaebook/vaebook"], check=True)
 
 # %%
 import matplotlib.pyplot as plt

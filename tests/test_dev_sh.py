@@ -17,8 +17,9 @@ def plan(*args) -> dict:
 
 def test_no_arguments_run_every_stage():
     stages = plan()
-    assert list(stages) == ["unit", "pairs", "notebooks", "browser", "backends"]
+    assert list(stages) == ["unit", "pairs", "notebooks", "browser", "colab", "site", "backends"]
     assert stages["unit"] == ["tests"] and stages["notebooks"] == ["notebooks"] and stages["browser"] == ["tests/browser"]
+    assert stages["colab"] == ["tests/colab"] and stages["site"] == ["tests/site"]
     assert stages["backends"][:2] == ["jax,", "torch:"] and "tests/test_model.py" in stages["backends"]
 
 
@@ -38,8 +39,15 @@ def test_a_path_runs_only_its_stage(path, stage):
     assert list(stages) == [stage] and stages[stage] == [path]
 
 
+@pytest.mark.parametrize("path, stage", [("tests/colab", "colab"), ("tests/colab/test_colab_notebooks.py", "colab"),
+                                         ("tests/site", "site"), ("tests/site/test_site.py", "site")])
+def test_a_path_in_a_whole_stage_runs_that_stage(path, stage):
+    assert plan(path) == {stage: [f"tests/{stage}"]}
+
+
 def test_only_picks_stages_and_rejects_unknown_ones():
     assert list(plan("--only", "pairs,browser")) == ["pairs", "browser"]
+    assert list(plan("--only", "colab,site")) == ["colab", "site"]
     out = subprocess.run(["bash", str(ROOT / "dev.sh"), "test", "--plan", "--only", "nbval"], capture_output=True,
                          text=True, cwd=ROOT, timeout=60)
     assert out.returncode != 0 and "unknown stage 'nbval'" in out.stderr

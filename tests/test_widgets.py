@@ -222,3 +222,20 @@ def test_the_digit_chooser_is_only_for_conditional_vaes(explorer, explorer_input
         LatentExplorer(cvae, conditional_explorer.means, conditional_explorer.labels, digit=10)
     with pytest.raises(ValueError, match="digit must be a whole number from 0 to 9"):
         conditional_explorer.set_label(-1)
+
+
+def test_displaying_the_explorer_shows_its_widget_view(vae4, mnist):
+    """What a notebook does with an explorer as a cell's last line, with ipywidgets 8 (Binder, the lock)
+    and 7 (Colab's 7.7.1: the colab stage of ./dev.sh test runs this test there too)."""
+    from IPython.core.interactiveshell import InteractiveShell
+    from IPython.display import display
+    from IPython.utils.capture import capture_output
+
+    InteractiveShell.instance()  # display() needs a shell; this is the one a kernel has
+    means, _ = vae4.encode(mnist.x_test[:50])
+    explorer = LatentExplorer(vae4, means, mnist.y_test[:50])
+    with capture_output() as captured:
+        display(explorer)
+    views = [o.data["application/vnd.jupyter.widget-view+json"] for o in captured.outputs
+             if "application/vnd.jupyter.widget-view+json" in o.data]
+    assert [v["model_id"] for v in views] == [explorer.widget.model_id], captured.outputs

@@ -27,21 +27,35 @@ __version__ = "0.1.0"
 
 
 def _import_keras_quietly():
-    """Import Keras (and TensorFlow behind it) with the process's stderr, file descriptor 2, sent to
-    /dev/null meanwhile: TensorFlow 2.21 prints its C++ start-up lines (absl, oneDNN) before it reads
-    TF_CPP_MIN_LOG_LEVEL, and Jupyter shows them under a notebook's first import. A reader who set
-    TF_CPP_MIN_LOG_LEVEL below 2 sees them; an import error is raised as usual."""
-    if os.environ["TF_CPP_MIN_LOG_LEVEL"] < "2" or "keras" in sys.modules:
-        return
-    sys.stderr.flush()
-    saved, devnull = os.dup(2), os.open(os.devnull, os.O_WRONLY)
-    try:
+    """Import Keras, and the backend behind it, before anything else of vaebook does.
+
+    TensorFlow 2.21 prints its C++ start-up lines (absl, oneDNN) before it reads
+    TF_CPP_MIN_LOG_LEVEL, and Jupyter shows them under a notebook's first import: while Keras is
+    imported, the process's stderr (file descriptor 2) goes to /dev/null, unless the reader set
+    TF_CPP_MIN_LOG_LEVEL below 2. TensorFlow is an extra, not a dependency (pyproject.toml says
+    why), so a missing backend gets one line that says what to install.
+    """
+    quiet = os.environ["TF_CPP_MIN_LOG_LEVEL"] >= "2"
+    if quiet:
+        sys.stderr.flush()
+        saved, devnull = os.dup(2), os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, 2)
+    try:
         import keras  # noqa: F401
+    except ModuleNotFoundError as err:
+        missing = (err.name or "").split(".")[0]
+        if missing not in ("tensorflow", "jax", "torch"):
+            raise
+        fix = ("pip install 'vaebook[cpu]' (the small CPU-only build) or 'vaebook[tensorflow]' (the standard build, "
+               "which uses a GPU when there is one), or pip install tensorflow" if missing == "tensorflow" else
+               f"pip install {missing}, or choose TensorFlow (KERAS_BACKEND=tensorflow)")
+        name = {"tensorflow": "TensorFlow", "jax": "JAX", "torch": "PyTorch"}[missing]
+        raise ImportError(f"vaebook needs {name} (Keras' backend here) and it is not installed; fix: {fix}") from None
     finally:
-        os.dup2(saved, 2)
-        os.close(saved)
-        os.close(devnull)
+        if quiet:
+            os.dup2(saved, 2)
+            os.close(saved)
+            os.close(devnull)
 
 
 _import_keras_quietly()

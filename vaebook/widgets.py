@@ -166,7 +166,7 @@ class LatentExplorer:
     two sliders, else empty), ``digit_chooser`` (conditional VAE: ``ipywidgets.ToggleButtons``;
     else None), ``digit`` and ``latent_map`` (``ipywidgets.Image``, PNG) and ``widget`` (the
     container to display), and ``map``, the :class:`LatentMap` it draws.
-    Displaying the explorer displays ``widget``.
+    Displaying the explorer displays ``widget``, with ipywidgets 8 or 7 (Colab's).
     """
 
     def __init__(self, vae, means, labels, dims=(0, 1), n_sliders=None, slider_range=3.0, digit=None):
@@ -331,10 +331,16 @@ class LatentExplorer:
         )
 
     def _repr_mimebundle_(self, **kwargs):
-        # The widget view, with a short text/plain that does not change between runs.
+        # ipywidgets 8: the widget view, with a short text/plain that does not change between runs.
         bundle = self.widget._repr_mimebundle_(**kwargs)
         bundle["text/plain"] = repr(self)
         return bundle
+
+    if not hasattr(widgets.Widget, "_repr_mimebundle_"):
+        # ipywidgets 7 (Colab's front end renders no other) displays a widget through _ipython_display_
+        # and has no _repr_mimebundle_. IPython tries _ipython_display_ first, so 8 never gets here.
+        def _ipython_display_(self, **kwargs):
+            self.widget._ipython_display_(**kwargs)
 
     # --- internals ------------------------------------------------------------------------------
     @staticmethod

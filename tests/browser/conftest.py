@@ -1,12 +1,11 @@
 """The Binder rehearsal's JupyterLab (binder/rehearse.sh) on loopback, and headless Chromium.
 
 These tests run only when asked for by path (`pytest tests/browser`, the browser stage of
-`./dev.sh test`): a bare `pytest` deselects them.
+`./dev.sh test`): a bare `pytest` deselects them (tests/conftest.py).
 """
 
 import json
 import os
-import shutil
 import signal
 import socket
 import subprocess
@@ -26,17 +25,6 @@ LAB_SETTINGS = {
     "docmanager-extension/plugin": {"autosave": False},
     "apputils-extension/notification": {"fetchNews": "false", "checkForUpdates": False},
 }
-
-
-def pytest_collection_modifyitems(config, items):
-    """Deselect the browser tests unless a path inside tests/browser was asked for."""
-    asked = [Path(a.split("::", 1)[0]).resolve() for a in config.args]
-    if any(a == HERE or HERE in a.parents for a in asked):
-        return
-    mine = [i for i in items if HERE in Path(str(i.fspath)).resolve().parents]
-    if mine:
-        config.hook.pytest_deselected(items=mine)
-        items[:] = [i for i in items if i not in mine]
 
 
 def _free_port() -> int:
@@ -61,7 +49,13 @@ def rehearsal_venv():
 
 
 @pytest.fixture(scope="session")
-def lab(rehearsal_venv, tmp_path_factory):
+def ran_notebooks():
+    """The notebooks the browser tests ran in the rehearsal: each must get its kernel's memory peak."""
+    return []
+
+
+@pytest.fixture(scope="session")
+def lab(rehearsal_venv, tmp_path_factory, ran_notebooks):
     """binder/rehearse.sh serving JupyterLab; yields {url, venv}. Stopped (and its memory peak read) afterwards."""
     port = _free_port()
     tmp = tmp_path_factory.mktemp("rehearsal")
@@ -109,36 +103,16 @@ def lab(rehearsal_venv, tmp_path_factory):
         (ARTIFACTS / "rehearsal-memory.json").write_text(json.dumps(memory) + "\n")
         print(f"\nrehearsal memory: {memory}")
         assert memory["oom_kills"] == 0, f"the rehearsal hit its {memory['cap']} memory cap: {memory}"
+        # Each notebook kernel's own peak (VmHWM): the cgroup's peak counts the page cache too.
+        measured = {k["notebook"]: k["peak_rss_bytes"] for k in memory.get("kernels", [])}
+        for notebook, peak in sorted(measured.items()):
+            print(f"{notebook}: kernel peak resident memory {peak / 1e9:.2f} GB, "
+                  f"{(BINDER_MEMORY_BYTES - peak) / 1e9:.2f} GB under Binder's 2 GiB")
+        ran = {f"notebooks/{n}" for n in ran_notebooks}
+        assert ran <= set(measured), f"no kernel peak measured for {sorted(ran - set(measured))}: {memory}"
 
 
-def chromium_path():
-    """$CHROMIUM (set by ./dev.sh; empty means Playwright's own), else one on PATH, else Playwright's own."""
-    if "CHROMIUM" in os.environ:
-        return os.environ["CHROMIUM"] or None
-    for name in ("chromium", "chromium-browser"):
-        if shutil.which(name):
-            return shutil.which(name)
-    return None
-
-
-@pytest.fixture(scope="session")
-def browser():
-    from playwright.sync_api import Error, sync_playwright
-
-    with sync_playwright() as p:
-        try:
-            b = p.chromium.launch(
-                executable_path=chromium_path(),
-                headless=True,
-                args=["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic", "--no-first-run",
-                      "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-            )
-        except Error as err:
-            pytest.fail(f"no usable chromium ({err.message.splitlines()[0]}); fix: apt-get install chromium, "
-                        "or run ./dev.sh test, which finds or installs one")
-        yield b
-        b.close()
-
+BINDER_MEMORY_BYTES = 2 * 2**30  # mybinder.org's cap, REHEARSAL_MEMORY=2G
 
 SESSION_BUDGET_S = 300  # the whole browser test, from JupyterLab's start to the last check
 

@@ -180,7 +180,7 @@ def drag(page, handle, track, fraction):
 
 
 @pytest.mark.parametrize("notebook", explorer_notebooks())
-def test_latent_explorer_responds_in_the_browser(notebook, lab, browser, artifacts, deadline):
+def test_latent_explorer_responds_in_the_browser(notebook, lab, browser, artifacts, deadline, ran_notebooks):
     path = ROOT / "notebooks" / notebook
     committed = hashlib.sha256(path.read_bytes()).hexdigest()
     rel_path = f"notebooks/{notebook}"
@@ -190,6 +190,7 @@ def test_latent_explorer_responds_in_the_browser(notebook, lab, browser, artifac
     try:
         page.goto(f"{lab['url']}/lab/tree/{rel_path}", timeout=60_000)
         run_all(page, rel_path, deadline)
+        ran_notebooks.append(notebook)
 
         # The kernel is the rehearsal's interpreter, with the rehearsal's vaebook.
         executable, vaebook_file = page.evaluate(KERNEL_PROBE, rel_path).split()
