@@ -185,6 +185,18 @@ PLANTS = [
     ("an unsupported backend let through", "vaebook/model.py",
      "if keras.backend.backend() not in SUPPORTED_BACKENDS:", "if False:",
      ["tests/test_model.py::test_an_unsupported_backend_gets_a_one_line_error_naming_the_supported_ones_and_how_to_choose"]),
+    ("blur: the Gaussian also runs across the images of the batch", "vaebook/data.py",
+     "sigma=(0, sigma, sigma, 0)", "sigma=(sigma, sigma, sigma, 0)",
+     ["tests/test_data.py::test_blur_smooths_each_image_on_its_own"]),
+    ("shape reader: images not scaled to unit length", "vaebook/evaluate.py",
+     "    return flat / np.maximum(np.linalg.norm(flat, axis=1, keepdims=True), 1e-12)", "    return flat",
+     ["tests/test_digit_reading.py::test_shape_reader_is_blind_to_how_dark_a_digit_is"]),
+    ("shape reader: no smoothing", "vaebook/evaluate.py",
+     "flat = blur(images, sigma).reshape", "flat = check_images(images).reshape",
+     ["tests/test_digit_reading.py::test_shape_reader_reads_blurred_digits_better_than_the_pixel_reader"]),
+    ("reading_errors: counts the true digits of the errors, not what they were read as", "vaebook/evaluate.py",
+     '"read_as": np.bincount(shown[wrong]', '"read_as": np.bincount(labels[wrong]',
+     ["tests/test_digit_reading.py::test_reading_errors_counts_what_the_errors_were_read_as"]),
 ]
 
 
