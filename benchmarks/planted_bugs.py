@@ -197,6 +197,12 @@ PLANTS = [
     ("reading_errors: counts the true digits of the errors, not what they were read as", "vaebook/evaluate.py",
      '"read_as": np.bincount(shown[wrong]', '"read_as": np.bincount(labels[wrong]',
      ["tests/test_digit_reading.py::test_reading_errors_counts_what_the_errors_were_read_as"]),
+    ("mean_and_error: the standard deviation without Bessel's correction", "vaebook/evaluate.py",
+     "values.std(ddof=1) / math.sqrt(len(values))", "values.std() / math.sqrt(len(values))",
+     ["tests/test_anomaly.py::test_rate_distortion_gives_per_image_values_and_standard_errors_over_the_images"]),
+    ("mean_and_error: divided by N, not sqrt(N)", "vaebook/evaluate.py",
+     "values.std(ddof=1) / math.sqrt(len(values))", "values.std(ddof=1) / len(values)",
+     ["tests/test_anomaly.py::test_rate_distortion_gives_per_image_values_and_standard_errors_over_the_images"]),
 ]
 
 

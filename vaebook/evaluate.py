@@ -108,13 +108,26 @@ def elbo_per_example(model, x, samples: int = 1, batch_size: int = 500, seed: in
     return log_lik - kl
 
 
+def mean_and_error(values) -> tuple:
+    """(mean, standard error of the mean) of per-example values: std (ddof 1) / sqrt(N)."""
+    values = np.asarray(values, np.float64)
+    if values.ndim != 1 or len(values) < 2:
+        raise ValueError(f"values have shape {values.shape}; a standard error needs at least two values, shape (N,).")
+    return float(values.mean()), float(values.std(ddof=1) / math.sqrt(len(values)))
+
+
 def rate_distortion(model, x, samples: int = 1, batch_size: int = 500, seed: int = 0) -> dict:
     """Mean rate R = E[KL(q(z|x) || p(z))] and distortion D = E[-log p(x|z)] over a dataset, nats per image.
 
     -ELBO = D + R. A beta-VAE minimises D + beta * R, so beta chooses a point on the R-D trade-off.
+    Returns ``rate`` and ``distortion``, their standard errors over the images (``rate_se``,
+    ``distortion_se``; they include the noise of the ``samples`` draws of z) and the per-image
+    values (``rates``, ``distortions``), so that two models can be compared image by image.
     """
     log_lik, kl = elbo_terms(model, x, samples, batch_size, seed)
-    return {"rate": float(kl.mean()), "distortion": float(-log_lik.mean())}
+    (rate, rate_se), (distortion, distortion_se) = mean_and_error(kl), mean_and_error(-log_lik)
+    return {"rate": rate, "distortion": distortion, "rate_se": rate_se, "distortion_se": distortion_se,
+            "rates": kl, "distortions": -log_lik}
 
 
 def dataset_elbo(model, x, samples: int = 1, batch_size: int = 500, seed: int = 0, labels=None) -> float:
