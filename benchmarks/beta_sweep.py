@@ -13,17 +13,11 @@ over the images, on the 1,000 test images and on the 3,600 training images the m
 
 from __future__ import annotations
 
-import json
 import os
 import queue
-import subprocess
-import sys
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
-from benchmarks._common import parser, report, verdict
-
-ROOT = Path(__file__).resolve().parents[1]
+from benchmarks._common import in_fresh_process, parser, report, verdict
 
 
 def one_seed(seed: int, smoke: bool, patience: int = 0) -> list:
@@ -66,14 +60,7 @@ def one_seed(seed: int, smoke: bool, patience: int = 0) -> list:
 
 
 def launch(seed: int, cpu: int, smoke: bool, patience: int) -> list:
-    code = (f"import json, os; os.sched_setaffinity(0, {{{cpu}}}); from benchmarks.beta_sweep import one_seed; "
-            f"print('RESULT', json.dumps(one_seed({seed}, {smoke}, {patience})))")
-    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", PYTHONHASHSEED="0")
-    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True)
-    lines = [line for line in done.stdout.splitlines() if line.startswith("RESULT ")]
-    if done.returncode != 0 or not lines:
-        raise RuntimeError(f"seed {seed} failed:\n{done.stderr[-3000:]}")
-    rows = json.loads(lines[-1][len("RESULT "):])
+    rows = in_fresh_process("benchmarks.beta_sweep", f"one_seed({seed}, {smoke}, {patience})", [cpu], f"seed {seed}")
     for r in rows:
         print(f"seed {seed}, beta {r['beta']:g}: {r}", flush=True)
     return rows
