@@ -184,7 +184,7 @@ plt.show()
 #
 # The same small VAE was trained with four values of $\beta$ (all four ship with `vaebook`).
 # The sweep compares where training ends, so each model trained until its validation loss had
-# not improved for 30 epochs, not the recipe's usual 10:
+# not improved for longer than the recipe usually waits (its patience):
 
 # %%
 sweep = {beta: pretrained.model_for(f"mlp_beta{beta:g}", data) for beta in BETAS}
@@ -192,6 +192,7 @@ for beta in BETAS:
     info = pretrained.info(f"mlp_beta{beta:g}")
     print(f"beta = {beta:5.2f}: stopped after {info['epochs_run']} epochs, the last {info['epochs_run'] - info['best_epoch']} "
           f"without a better validation loss (patience {SWEEP_PATIENCE}); weights of epoch {info['best_epoch']}")
+print(f"the recipe's usual patience, as for the other models here: {pretrained.config('without_7').patience} epochs")
 
 # %% [markdown]
 # Rate and distortion on the 1,000 test images (10 draws of $z$ per image), each with its
@@ -229,8 +230,9 @@ for (b_a, a), (b_b, b) in zip(zip(BETAS, points), zip(BETAS[1:], points[1:])):
 # $\beta$s of its step, as it would at the minimum. So the trade is far from even along the
 # curve: near $\beta = 16$ a nat of rate saves about ten nats of distortion, near
 # $\beta = 0.25$ about a third of a nat, and the step between $\beta = 0.25$ and $1$ changes
-# the distortion by less than two standard errors. This is the usual shape of a rate-distortion curve, steep where the code
-# is nearly empty and flat where it already carries much.
+# the distortion by less than two standard errors. This is the usual shape of a
+# rate-distortion curve: steep where the code is nearly empty, flat where it already carries
+# much.
 #
 # The total $D + R$ moves too. Only $\beta = 1$ has the negative ELBO itself as its objective,
 # so, by the argument above with $D + R$ in place of $D + \beta R$, no other model can have a
@@ -379,6 +381,7 @@ config = pretrained.config("likelihood_50d")
 
 # %%
 x_eval = binary.x_test[:25]
+print(f"how many of each digit 0-9 the {len(x_eval)} test digits hold: {np.bincount(binary.y_test[:25], minlength=10).tolist()}")
 ks = (1, 10, 100, 5000)
 estimates = {k: importance_log_likelihood(model_50d, x_eval, k=k, seed=0).mean() for k in ks}
 elbo = elbo_per_example(model_50d, x_eval, samples=100).mean()

@@ -244,9 +244,9 @@ plt.show()
 # %% [markdown]
 # Most of these codes lie near or beyond the edge of the prior's 95% circle. Decoded under any
 # label they give a thin stroke: some are still legible as the digit asked for (look at the 3s
-# and the 7s), many are hard to tell from a 1, by eye as by the reader. So the misreads that
-# remain are the model's, and they come from a style, not from a label: the narrowest style
-# squeezes every digit towards a 1.
+# and the 7s), many are hard to tell from a 1, by eye as by the reader. So what the shape
+# reader still calls a 1 is mostly the model's doing, and it comes from a style, not from a
+# label: the narrowest style squeezes every digit towards a 1.
 #
 # ## 3. Style and identity
 #
