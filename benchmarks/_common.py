@@ -54,6 +54,27 @@ def timed(fn, *args, **kwargs):
     return result, time.perf_counter() - start
 
 
+def in_fresh_process(module: str, call: str, cpus, what: str):
+    """``module.call`` (a Python expression, e.g. ``one_run(0, 1, False)``) evaluated in a fresh interpreter
+    restricted to ``cpus``, with quiet TensorFlow and PYTHONHASHSEED=0; its result comes back as JSON.
+
+    Raises ``RuntimeError`` with the end of the child's stderr when it fails (``what`` names the run).
+    """
+    import subprocess
+    import sys
+
+    name = call.split("(", 1)[0]
+    code = (f"import json, os; os.sched_setaffinity(0, {set(cpus)}); from {module} import {name}; "
+            f"print('RESULT', json.dumps({call}))")
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", PYTHONHASHSEED="0")
+    done = subprocess.run([sys.executable, "-c", code], cwd=Path(__file__).resolve().parents[1], env=env,
+                          capture_output=True, text=True)
+    lines = [line for line in done.stdout.splitlines() if line.startswith("RESULT ")]
+    if done.returncode != 0 or not lines:
+        raise RuntimeError(f"{what} failed:\n{done.stderr[-3000:]}")
+    return json.loads(lines[-1][len("RESULT "):])
+
+
 def verdict(ok: bool, reason_if_missed: str = "") -> str:
     return "PASS" if ok else f"MISSED: {reason_if_missed}" if reason_if_missed else "MISSED"
 

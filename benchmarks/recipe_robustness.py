@@ -27,14 +27,11 @@ from __future__ import annotations
 import json
 import os
 import queue
-import subprocess
-import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from benchmarks._common import parser, report, verdict
+from benchmarks._common import in_fresh_process, parser, report, verdict
 
-ROOT = Path(__file__).resolve().parents[1]
 ACTIVE_STD, MAX_SPREAD, MIN_KNN = 0.5, 3.0, 0.45
 MIN_ON_DEMAND, MIN_ON_DEMAND_EACH = 0.8, 0.6
 
@@ -86,17 +83,8 @@ def one_run(seed: int, threads: int, smoke: bool, model: str = "main", batch_siz
 
 
 def launch(seed: int, threads: int, cpus: list, smoke: bool, model: str = "main", batch_size: int = 0) -> dict:
-    code = (
-        "import json, os, sys; os.sched_setaffinity(0, {cpus}); "
-        "from benchmarks.recipe_robustness import one_run; "
-        f"print('RESULT', json.dumps(one_run({seed}, {threads}, {smoke}, {model!r}, {batch_size})))"
-    ).format(cpus=set(cpus))
-    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", PYTHONHASHSEED="0")
-    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True)
-    lines = [l for l in done.stdout.splitlines() if l.startswith("RESULT ")]
-    if done.returncode != 0 or not lines:
-        raise RuntimeError(f"run seed={seed} threads={threads} failed:\n{done.stderr[-3000:]}")
-    result = json.loads(lines[-1][len("RESULT "):])
+    result = in_fresh_process("benchmarks.recipe_robustness", f"one_run({seed}, {threads}, {smoke}, {model!r}, {batch_size})",
+                              cpus, f"run seed={seed} threads={threads}")
     print(f"seed {seed}, {threads} thread(s): {result}", flush=True)
     return result
 

@@ -26,11 +26,13 @@
 #
 # **What you'll learn:**
 #
-# - what conditioning changes in the ELBO: every term is given the label y, and the bound is
-#   on log p(x|y) instead of log p(x);
-# - how the work divides once the label is given: the label says *which* digit, the code z
+# - what conditioning changes in the ELBO: every term is given the label $y$, and the bound is
+#   on $\log p(x|y)$ instead of $\log p(x)$;
+# - how the work divides once the label is given: the label says *which* digit, the code $z$
 #   says *how* it is written (its style);
-# - why the 2-d latent map stops sorting the digits when the label no longer has to live in z;
+# - how to check that a sample is the digit asked for, with a digit reader whose own errors are
+#   measured first;
+# - why the 2-d latent map stops sorting the digits when the label no longer has to live in $z$;
 # - what the model still says about an image without its label, and what conditioning costs:
 #   labelled training data.
 #
@@ -50,9 +52,10 @@ import numpy as np
 from vaebook import pretrained
 from vaebook.codes import decode, encode
 from vaebook.conditional import decode_under_every_label, label_free_bound, log_likelihood_under_every_label
-from vaebook.data import load_mnist
-from vaebook.evaluate import code_knn_accuracy, digit_reader, elbo_per_example, importance_log_likelihood
-from vaebook.latent import prior_samples
+from vaebook.data import binarize, blur, load_mnist
+from vaebook.evaluate import (code_knn_accuracy, digit_reader, elbo_per_example, importance_log_likelihood,
+                              reading_errors, shape_reader)
+from vaebook.latent import prior_radius, prior_samples
 from vaebook.model import VAE
 from vaebook.plotting import draw_prior_region, scatter_latent, show_images
 from vaebook.widgets import LatentExplorer
@@ -159,8 +162,9 @@ for name, net in (("encoder", cvae.encoder), ("decoder", cvae.decoder)):
 
 # %% [markdown]
 # Does the model use the label? Score the test digits with their true labels, and again with
-# each label shifted by one (every 3 called a 4, ...), one z per image: a model that ignored
-# the label would not notice.
+# each label shifted by one (every 3 called a 4, ...), one $z$ per image: a model that ignored
+# the label would not notice. The score is the ELBO on grey levels, notebook 03's training
+# objective in nats (a likelihood comes in section 6, on binarized digits).
 
 # %%
 true_elbo = elbo_per_example(cvae, data.x_test, labels=data.y_test)
@@ -175,8 +179,8 @@ print(f"mean ELBO(x|y), shifted labels: {shifted_elbo.mean():7.1f} nats")
 # ## 2. Any digit on demand
 #
 # To ask for a digit, draw $z \sim p(z)$ and decode it with the label you want. Below, each
-# column is one code z from the prior, each row one label: every row is a set of **samples**
-# of one digit, and each column shows the same z as all ten digits.
+# column is one code $z$ from the prior, each row one label: every row is a set of **samples**
+# of one digit, and each column shows the same $z$ as all ten digits.
 
 # %%
 z = prior_samples(10, 2, seed=0)
@@ -187,27 +191,78 @@ show_images(grid.reshape(-1, 28, 28), ncols=10, row_labels=[f"y = {d}" for d in 
 plt.show()
 
 # %% [markdown]
-# Are they the digits asked for? A reader that has never seen the model, a 5-nearest-neighbour
-# classifier on the pixels of the real training digits (notebook 04), reads 100 samples of
-# each label:
+# Are they the digits asked for? That needs a **reader**: a classifier that has never seen the
+# model. Notebook 04 used five nearest neighbours on the pixels of the real training digits. A
+# model's images are smoother and paler than real digits, though, and a reader has biases of
+# its own on such images; they would be blamed on the model. So measure the reader first, on
+# real test digits, on the same digits blurred (a Gaussian of 1.5 pixels, `blur`) and on the
+# same digits with half their ink. Next to it, a reader that compares *shapes*
+# (`shape_reader`): every image, reference and query alike, is smoothed by a Gaussian of one
+# pixel and scaled to length 1, and the five nearest training digits by cosine similarity vote.
 
 # %%
-read = digit_reader(data.x_train, data.y_train)
-z100 = prior_samples(100, 2, seed=1)
-for digit in range(10):
-    shown = read(decode(cvae, z100, labels=np.full(100, digit)))
-    misread = np.bincount(shown[shown != digit], minlength=10)
-    print(f"asked for {digit}: {np.mean(shown == digit):4.0%} read as {digit}; most misread as {misread.argmax()} ({misread.max()})")
+readers = {"pixels": digit_reader(data.x_train, data.y_train), "shapes": shape_reader(data.x_train, data.y_train)}
+tests = {"real": data.x_test, "blurred (1.5 pixels)": blur(data.x_test, 1.5), "faint (half the ink)": 0.5 * data.x_test}
+print("reader   test digits            read right   errors   errors read as 1   the two digits most errors are read as")
+for name, read in readers.items():
+    for what, x in tests.items():
+        e = reading_errors(read(x), data.y_test)
+        top = np.argsort(-e["read_as"], kind="stable")[:2]
+        print(f"{name:8} {what:22} {e['accuracy']:8.0%}   {e['errors']:6d}   {e['read_as'][1]:16d}   "
+              + ", ".join(f"{d} ({e['read_as'][d]})" for d in top))
 
 # %% [markdown]
-# Notebook 04's VAE could not be asked: a sample's digit depended on where z fell, and some
-# digits came up far more often than others. Here the label chooses the digit, and the
-# reader agrees with it for most samples. Where it does not, it mostly reads a 1; the grid
-# shows the styles that invite it.
+# The pixel reader reads blurred and faint digits as 1s: a 1 has the least ink of any digit, so
+# in pixel distance a pale or spread-out image is nearest to a 1, whatever its shape. That is
+# the reader's bias, and on a model's smooth output it would pass for the model's. The shape
+# reader does not see how dark an image is (scaling to length 1 removes it: a faint digit
+# reads exactly as the digit itself), and blur costs it fewer digits, which it reads as 9s and
+# 8s far more often than as 1s. Now read 100 samples of each label (100 codes from the prior,
+# the same for every label) with both readers:
+
+# %%
+z100 = prior_samples(100, 2, seed=1)
+samples100 = np.stack([decode(cvae, z100, labels=np.full(100, digit)) for digit in range(10)])  # (label, code, ...)
+shown = {name: np.stack([read(s) for s in samples100]) for name, read in readers.items()}  # (label, code)
+print("            shape reader                    pixel reader")
+print("asked for   read as asked   most misread as   read as asked   most misread as (how often)")
+for digit in range(10):
+    cells = []
+    for name in ("shapes", "pixels"):
+        e = reading_errors(shown[name][digit], np.full(100, digit))
+        most = f"{e['read_as'].argmax()} ({e['read_as'].max()})" if e["errors"] else "-"
+        cells.append(f"{e['accuracy']:13.0%}   {most:15}")
+    print(f"{digit:9d}   {'   '.join(cells)}".rstrip())
+
+# %% [markdown]
+# Notebook 04's VAE could not be asked: a sample's digit depended on where $z$ fell, and some
+# digits came up far more often than others. Here the label chooses the digit, and the shape
+# reader agrees with it for most samples of every label. Many of the pixel reader's "1s" were
+# its own bias: it reads far more of the 2s as 1 than the shape reader does. The shape reader
+# still reads some samples as 1. Are they? They are not spread evenly over the codes:
+
+# %%
+misread = shown["shapes"] != np.arange(10)[:, None]  # (label, code)
+worst = np.argsort(-misread.sum(axis=0), kind="stable")[:5]
+print(f"{misread.sum()} of the 1,000 samples misread; the 5 codes misread most often account for {misread[:, worst].sum()}")
+print(f"their distance from the prior's centre, |z|: {', '.join(f'{np.linalg.norm(z100[i]):.1f}' for i in worst)} "
+      f"(95% of prior samples lie within {prior_radius(0.95, 2):.2f})")
+show_images(decode_under_every_label(cvae, z100[worst]), ncols=10,
+            titles=[f"y={d}: read {shown['shapes'][d, i]}" for i in worst for d in range(10)],
+            row_labels=[f"code {i}" for i in worst],
+            suptitle="Samples: the five codes misread most often, decoded under every label (title: the shape reader's reading)")
+plt.show()
+
+# %% [markdown]
+# Most of these codes lie near or beyond the edge of the prior's 95% circle. Decoded under any
+# label they give a thin stroke: some are still legible as the digit asked for (look at the 3s
+# and the 7s), many are hard to tell from a 1, by eye as by the reader. So what the shape
+# reader still calls a 1 is mostly the model's doing, and it comes from a style, not from a
+# label: the narrowest style squeezes every digit towards a 1.
 #
 # ## 3. Style and identity
 #
-# If the label carries the digit, what is left for z? Encode real test digits, each with its
+# If the label carries the digit, what is left for $z$? Encode real test digits, each with its
 # own label, and decode each one's code under all ten labels. Each row starts from one real
 # digit (left); the other ten images are its code decoded as the digits 0 to 9.
 
@@ -217,13 +272,13 @@ codes, _ = encode(cvae, data.x_test[picks], labels=data.y_test[picks])
 rows = decode_under_every_label(cvae, codes).reshape(len(picks), 10, 28, 28)
 show_images(np.concatenate([data.x_test[picks].reshape(-1, 1, 28, 28), rows], axis=1).reshape(-1, 28, 28), ncols=11,
             titles=["real"] + [f"as {d}" for d in range(10)] + [""] * 11 * (len(picks) - 1),
-            suptitle="Left: a real test digit. Right: its code z, decoded under every label")
+            suptitle="Left: a real test digit. Right: its code $z$, decoded under every label")
 plt.show()
 
 # %% [markdown]
 # The digit changes with the label, while the thickness of the stroke and the slant stay
-# with the code: z holds the **style**, the label the **identity**. This is the "analogy"
-# experiment of Kingma et al. (2014): the same z, a different digit.
+# with the code: $z$ holds the **style**, the label $y$ the **identity**. This is the "analogy"
+# experiment of Kingma et al. (2014): the same $z$, a different digit.
 #
 # ## 4. The latent map, with the label elsewhere
 #
@@ -236,8 +291,8 @@ plt.show()
 vae_means, _ = encode(vae, data.x_test)
 cvae_means, _ = encode(cvae, data.x_test, labels=data.y_test)
 fig, axes = plt.subplots(1, 2, figsize=(13, 4.8), layout="constrained")
-scatter_latent(vae_means, data.y_test, ax=axes[0], title="VAE (notebook 04): q(z|x)")
-scatter_latent(cvae_means, data.y_test, ax=axes[1], title="Conditional VAE: q(z|x, y)")
+scatter_latent(vae_means, data.y_test, ax=axes[0], title="VAE (notebook 04): means of $q(z|x)$")
+scatter_latent(cvae_means, data.y_test, ax=axes[1], title="Conditional VAE: means of $q(z|x, y)$")
 for ax in axes:
     draw_prior_region(ax)
 plt.show()
@@ -265,29 +320,41 @@ print("standard deviation of the test codes, per dimension: VAE", np.round(vae_m
 #
 # ## 5. Exploring: a digit chooser and two sliders
 #
-# The latent explorer of notebook 04, now with a digit chooser: the sliders move z (the
-# style), the buttons choose y (the identity), and the image is the decoder's pixel
+# The latent explorer of notebook 04, now with a digit chooser: the sliders move $z$ (the
+# style), the buttons choose $y$ (the identity), and the image is the decoder's pixel
 # probabilities for that pair. The map shows the encoder means of the test set, each given
-# its label, with the black dot at z.
+# its label, with the black dot at $z$.
 
 # %%
 explorer = LatentExplorer(cvae, cvae_means, data.y_test, digit=3)
 explorer
 
 # %% [markdown]
-# ## 6. Without the label: a classifier, and a bound on log p(x)
+# ## 6. Without the label: a classifier, and a bound on $\log p(x)$
 #
-# The model can score an image under *every* label. Here the score is the importance-sampled
-# estimate of $\log p(x|y)$ of notebook 05, with k = 5 draws of z from $q(z|x, y)$. An image
-# is explained best, as a rule, by its own digit, so the label with the highest score is a
-# guess of the digit: Bayes' rule with $p(y) = 1/10$ for every digit. Scoring 200 test digits
-# under all ten labels:
+# The model can score an image under *every* label, and the scores this section compares are
+# log-likelihoods. On grey levels the Bernoulli formula is no normalized density (notebook 03),
+# so, as notebook 05 does where it quotes a likelihood, the test digits are **binarized**: each
+# pixel drawn once, $x_{\text{bin}} \sim \text{Bernoulli}(x)$ with $x$ its grey level (seed 1:
+# the binary test digits of notebook 05). Both models were trained on grey levels, and that is
+# a sound way to fit a model of binary digits: the Bernoulli log-likelihood is linear in $x$, so
+# for any $z$ the grey-level reconstruction term of an image is exactly the average of
+# $\log p(x_{\text{bin}}|z)$ over its binarizations. Their encoders only ever saw grey levels,
+# so on a binary digit $q(z|x)$ is a rougher proposal: that makes the estimate looser, never
+# too high on average.
+#
+# The score is the importance-sampled estimate of $\log p(x|y)$ of notebook 05, with $k = 5$
+# draws of $z$ from $q(z|x, y)$. An image is explained best, as a rule, by its own digit, so
+# the label with the highest score is a guess of the digit: Bayes' rule with $p(y) = 1/10$ for
+# every digit. Scoring 200 binarized test digits under all ten labels:
 
 # %%
 n = 200
-log_liks = log_likelihood_under_every_label(cvae, data.x_test[:n], k=5)  # (200, 10): log p(x|y), y = 0..9
+x_bin = binarize(data.x_test, seed=1)[:n]  # x_bin ~ Bernoulli(grey level), drawn once
+log_liks = log_likelihood_under_every_label(cvae, x_bin, k=5)  # (200, 10): log p(x_bin|y), y = 0..9
 guess = log_liks.argmax(axis=1)
-print(f"highest score at the true label: {np.mean(guess == data.y_test[:n]):.0%} of {n} test digits")
+print(f"data: the first {n} test digits, binarized once (seed 1); k = 5 draws of z per image and label")
+print(f"highest log p(x|y) at the true label: {np.mean(guess == data.y_test[:n]):.0%} of {n} test digits")
 
 # %% [markdown]
 # The model was never trained to classify, yet it names most digits. The same table gives a
@@ -300,15 +367,16 @@ print(f"highest score at the true label: {np.mean(guess == data.y_test[:n]):.0%}
 # $$\log p(x) \;\ge\; \mathbb{E}\Big[\log \sum_y \tfrac{1}{10}\, \hat p(x|y)\Big].$$
 #
 # That bounds the same quantity as the main VAE's estimate, and uses no label, so the two
-# models can be compared on the same test digits with the same k:
+# models can be compared on the same binarized test digits with the same $k$:
 
 # %%
 bound_cvae = label_free_bound(log_liks)
-estimate_vae = importance_log_likelihood(vae, data.x_test[:n], k=5)
+estimate_vae = importance_log_likelihood(vae, x_bin, k=5)
 true_label = log_liks[np.arange(n), data.y_test[:n]]
-print(f"VAE:             log p(x), k = 5:                 {estimate_vae.mean():7.1f} nats")
-print(f"conditional VAE: log p(x), no label (the bound):  {bound_cvae.mean():7.1f} nats")
-print(f"conditional VAE: log p(x|y), the true label:      {true_label.mean():7.1f} nats")
+print(f"on the same {n} binarized test digits, k = 5, nats per image:")
+print(f"VAE:             log p(x), estimate:              {estimate_vae.mean():7.1f}")
+print(f"conditional VAE: log p(x), no label (the bound):  {bound_cvae.mean():7.1f}")
+print(f"conditional VAE: log p(x|y), the true label:      {true_label.mean():7.1f}")
 right = guess == data.y_test[:n]
 print(f"true label minus the bound: {np.mean(true_label[right] - bound_cvae[right]):+.1f} nats on the {right.sum()} digits "
       f"guessed right, {np.mean(true_label[~right] - bound_cvae[~right]):+.1f} on the {(~right).sum()} guessed wrong")
@@ -318,23 +386,23 @@ print(f"true label minus the bound: {np.mean(true_label[right] - bound_cvae[righ
 # $\log p(x|y) - \log p(x) = \log p(y|x) - \log p(y) = \log p(y|x) + \log 10$ when
 # $p(y) = 1/10$: at most $\log 10 \approx 2.3$ nats (exercise 2), when the model is sure of
 # the digit, and less, even below zero, for an image the model finds more likely as another
-# digit. The last line shows both (for estimates rather than exact values): close to +2.3 on
+# digit. The last line shows both (for estimates rather than exact values): close to $+2.3$ on
 # the digits the model reads right, far below zero on those it misreads. So the label itself
-# is worth little in nats. The gap between the two models is not
-# the label's information: the conditional VAE is a mixture of ten decoders, one per digit,
-# sharing a 2-d style code, and that fits the digits better than one decoder that must also
-# place the ten digits in its two dimensions. Training it that way took the labels.
+# is worth little in nats. The gap between the two models is not the label's information:
+# the conditional VAE is a mixture of ten decoders, one per digit, sharing a 2-d style code,
+# and that fits the digits better than one decoder that must also place the ten digits in its
+# two dimensions. Training it that way took the labels.
 #
 # ## 7. What is lost
 #
 # - **Labels.** Training needs a label for every image (here all 4,000 bundled digits have
 #   one). The main VAE learned from images alone and still sorted the digits in its map.
-# - **Encoding needs y too.** $q(z|x, y)$ cannot encode an image of unknown digit; section 6
+# - **Encoding needs $y$ too.** $q(z|x, y)$ cannot encode an image of unknown digit; section 6
 #   had to score it under every label instead.
 # - **Only the labels it was trained on.** The model can be asked for the ten digits and
 #   nothing else; a property that was not labelled (thickness, slant) has no button, only a
-#   region of z, found by exploring as in notebook 04.
-# - **What the code means depends on the label.** The same z is a similar style for every
+#   region of $z$, found by exploring as in notebook 04.
+# - **What the code means depends on the label.** The same $z$ is a similar style for every
 #   digit here, but nothing in the loss forces that: it is learned, and can fail for rare
 #   combinations.
 #
@@ -346,11 +414,12 @@ print(f"true label minus the bound: {np.mean(true_label[right] - bound_cvae[righ
 #
 # - A conditional VAE gives the label to the encoder and the decoder; its ELBO bounds
 #   $\log p(x|y)$, with the same prior $p(z)$ and the same loss code.
-# - Decoding a prior sample with a chosen label draws that digit on demand; the same z decoded
-#   under all ten labels keeps its style: z holds style, y holds identity.
+# - Decoding a prior sample with a chosen label draws that digit on demand, as a digit reader
+#   whose own errors were measured first confirms for most samples; the same $z$ decoded under
+#   all ten labels keeps its style: $z$ holds style, $y$ holds identity.
 # - The 2-d code no longer sorts the digits; both dimensions hold style.
-# - Without a label, the scores under every label classify the image and give a bound on
-#   $\log p(x)$ comparable with the VAE's.
+# - Without a label, the scores under every label classify the image and, on binarized digits,
+#   give a bound on $\log p(x)$ comparable with the VAE's.
 # - The price: labelled training data, and a label to encode.
 #
 # Back to the start of the series: [01_history.ipynb](01_history.ipynb); or to the uses and

@@ -97,6 +97,22 @@ def test_rate_distortion_is_the_split_elbo(trained, mnist, rng):
     assert many == pytest.approx(distortion.mean(), abs=5 * stderr + 0.1)
 
 
+def test_rate_distortion_gives_per_image_values_and_standard_errors_over_the_images(trained, mnist):
+    from vaebook.evaluate import mean_and_error
+
+    vae, _ = trained
+    x = mnist.x_test[:100]
+    log_lik, kl = elbo_terms(vae, x, samples=4, seed=3)
+    rd = rate_distortion(vae, x, samples=4, seed=3)
+    np.testing.assert_allclose(rd["rates"], kl)
+    np.testing.assert_allclose(rd["distortions"], -log_lik)
+    assert rd["rate_se"] == pytest.approx(kl.std(ddof=1) / 10) and rd["distortion_se"] == pytest.approx(log_lik.std(ddof=1) / 10)
+    mean, se = mean_and_error([1.0, 3.0, 5.0, 7.0])  # std (ddof 1) sqrt(20 / 3), over sqrt(4)
+    assert mean == 4.0 and se == pytest.approx(np.sqrt(20 / 3) / 2)
+    with pytest.raises(ValueError, match="a standard error needs at least two values"):
+        mean_and_error([1.0])
+
+
 def test_higher_beta_buys_lower_rate_for_more_distortion(mnist):
     from vaebook.architectures import build_vae
 
@@ -133,7 +149,13 @@ def test_rate_distortion_plot_and_roc_curves():
 
     ax = plot_rate_distortion([{"rate": 8.0, "distortion": 150.0}, {"rate": 3.0, "distortion": 170.0}], [1, 4])
     np.testing.assert_allclose(ax.lines[0].get_xydata(), [[8, 150], [3, 170]])
-    assert [t.get_text() for t in ax.texts] == ["beta=1", "beta=4", "D + R = 160", "D + R = 170"]
+    assert [t.get_text() for t in ax.texts] == ["$\\beta$ = 1", "$\\beta$ = 4", "$D + R$ = 160", "$D + R$ = 170"]
+    assert not ax.collections  # no standard errors given, no error bars
+    ax = plot_rate_distortion([{"rate": 8.0, "distortion": 150.0, "rate_se": 0.5, "distortion_se": 2.0},
+                               {"rate": 3.0, "distortion": 170.0, "rate_se": 0.2, "distortion_se": 1.0}], [1, 4])
+    bars = [np.asarray(c.get_segments()) for c in ax.collections]  # x bars, then y bars
+    np.testing.assert_allclose(bars[0][:, :, 0], [[7.5, 8.5], [2.8, 3.2]])
+    np.testing.assert_allclose(bars[1][:, :, 1], [[148, 152], [169, 171]])
     _, ax = plt.subplots()
     plot_roc_curves({"perfect": ([0, 0, 1, 1], [0.1, 0.2, 0.8, 0.9])}, ax)
     assert ax.get_legend().get_texts()[0].get_text() == "perfect (AUC 1.00)"

@@ -9,7 +9,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 BENCHMARKS = ["grid_speed", "training_throughput", "widget_latency", "notebook_cost", "likelihood", "exact_limit",
-              "recipe_robustness", "backends"]
+              "recipe_robustness", "backends", "beta_sweep"]
 
 
 @pytest.mark.parametrize("name", BENCHMARKS)
@@ -49,5 +49,10 @@ def test_benchmark_smoke_run(name, tmp_path):
         assert run["seed"] == 0 and run["threads"] == 1 and run["epochs"] == 2
         assert 0 <= run["active_dims"] <= 2 and 0 <= run["knn5_accuracy"] <= 1 and run["heldout_elbo"] < 0
         assert [r["check"] for r in rows if r.get("check")][0] == "every run uses both dimensions"
+    elif name == "beta_sweep":
+        runs = [r for r in rows if r["seed"] == 0]
+        assert [r["beta"] for r in runs] == [0.25, 1.0, 4.0, 16.0] and all(r["epochs"] == 2 for r in runs)
+        assert all(r["test_rate"] >= 0 and r["test_distortion"] > 0 and r["test_distortion_se"] > 0 for r in runs)
+        assert [r["check"] for r in rows if r.get("check")][0].startswith("for every seed, the rate R falls")
     elif name == "exact_limit":
         assert all(r["abs_error"] < 1.0 and r["is_estimate"] >= r["elbo"] - 0.1 for r in rows)

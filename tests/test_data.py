@@ -196,3 +196,24 @@ def test_bundled_split_holds_exactly_mlxtends_digits():
     theirs = sorted(row.tobytes() + bytes([label]) for row, label in zip(x.astype(np.float64), y))
     assert (len(x_train), len(x_test)) == (4000, 1000)
     assert ours == theirs
+
+
+def test_blur_smooths_each_image_on_its_own(mnist):
+    from scipy.ndimage import gaussian_filter
+
+    from vaebook.data import blur
+
+    x = mnist.x_test[:20]
+    blurred = blur(x, 1.5)
+    assert blurred.shape == x.shape and blurred.dtype == np.float32
+    assert blurred.min() >= 0 and blurred.max() <= 1
+    # Never across images: blurring the batch is blurring each image alone, with a Gaussian of that sigma.
+    alone = np.stack([gaussian_filter(image[..., 0], 1.5, mode="constant") for image in x])[..., None]
+    np.testing.assert_allclose(blurred, alone, atol=1e-6)
+    # It smooths: fewer nearly black-or-white pixels; the ink is kept, up to what spreads off the edge.
+    assert np.mean((blurred > 0.1) & (blurred < 0.9)) > 2 * np.mean((x > 0.1) & (x < 0.9))
+    np.testing.assert_allclose(blurred.sum(axis=(1, 2, 3)), x.sum(axis=(1, 2, 3)), rtol=0.02)
+    np.testing.assert_array_equal(blur(x, 0), x)
+    for bad in (-1, float("nan"), "1"):
+        with pytest.raises(ValueError, match="sigma is the blur's standard deviation"):
+            blur(x, bad)

@@ -57,3 +57,38 @@ def test_sample_digit_shares_reads_the_decoded_prior_samples():
         assert shares[3] == pytest.approx(np.mean(z[:, 0] > 0.5)) and shares[7] == pytest.approx(np.mean(z[:, 0] <= 0.5))
     with pytest.raises(ValueError, match="samples must be a whole number >= 1"):
         sample_digit_shares(SignDecoder(), read, samples=0)
+
+
+def test_shape_reader_is_blind_to_how_dark_a_digit_is(mnist):
+    from vaebook.evaluate import shape_reader
+
+    read = shape_reader(mnist.x_train, mnist.y_train)
+    x = mnist.x_test[:300]
+    shown = read(x)
+    assert np.mean(shown == mnist.y_test[:300]) > 0.9  # real digits are read right
+    for faintness in (0.5, 0.2):  # the same digit with less ink reads as the same digit
+        np.testing.assert_array_equal(read(faintness * x), shown)
+
+
+def test_shape_reader_reads_blurred_digits_better_than_the_pixel_reader(mnist):
+    from vaebook.data import blur
+    from vaebook.evaluate import digit_reader, reading_errors, shape_reader
+
+    x, y = blur(mnist.x_test[:400], 1.5), mnist.y_test[:400]
+    by_shape = reading_errors(shape_reader(mnist.x_train, mnist.y_train)(x), y)
+    by_pixels = reading_errors(digit_reader(mnist.x_train, mnist.y_train)(x), y)
+    assert by_shape["accuracy"] > 0.9 and by_shape["accuracy"] > by_pixels["accuracy"]
+    # The pixel reader's errors on blurred digits go mostly to 1, the digit with least ink; the shape reader's do not.
+    assert by_pixels["read_as"][1] > by_pixels["errors"] / 3 and by_shape["read_as"][1] < by_shape["errors"] / 5
+    with pytest.raises(ValueError, match="k must be a whole number >= 1"):
+        shape_reader(mnist.x_train, mnist.y_train, k=0)
+
+
+def test_reading_errors_counts_what_the_errors_were_read_as():
+    from vaebook.evaluate import reading_errors
+
+    e = reading_errors([1, 1, 2, 3, 7, 7], [1, 4, 2, 9, 7, 0])
+    assert e["accuracy"] == pytest.approx(0.5) and e["errors"] == 3
+    np.testing.assert_array_equal(e["read_as"], [0, 1, 0, 1, 0, 0, 0, 1, 0, 0])
+    with pytest.raises(ValueError, match="the digits read have shape"):
+        reading_errors([1, 2], [1, 2, 3])

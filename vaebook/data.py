@@ -137,6 +137,18 @@ def perturb(x: np.ndarray, rate: float, seed: int = 0) -> np.ndarray:
     return np.where(hit, rng.random(x.shape, dtype=np.float32), x)
 
 
+def blur(x: np.ndarray, sigma: float) -> np.ndarray:
+    """Each image smoothed by a Gaussian of standard deviation ``sigma`` pixels, on its own (never across
+    images); the shape and the [0, 1] range are kept. A stand-in for the blur of a decoder's output,
+    to test a digit reader on (:func:`vaebook.evaluate.reading_errors`)."""
+    from scipy.ndimage import gaussian_filter
+
+    x = check_images(x)
+    if not (isinstance(sigma, (int, float)) and np.isfinite(sigma) and sigma >= 0):
+        raise ValueError(f"sigma is the blur's standard deviation in pixels, a number >= 0, got {sigma!r}.")
+    return np.clip(gaussian_filter(x, sigma=(0, sigma, sigma, 0), mode="constant"), 0.0, 1.0)
+
+
 def load_mnist(source: str | None = None, binarization: str = "none", seed: int = 0, verbose: bool = True) -> MNIST:
     """Load MNIST as float32 images in [0, 1] of shape (N, 28, 28, 1), with labels and the source used.
 

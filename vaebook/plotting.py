@@ -203,6 +203,8 @@ def plot_roc_curves(curves: dict, ax):
 def plot_rate_distortion(points, betas, ax=None):
     """Rate R (KL) against distortion D (-log p(x|z)) for models trained with different beta.
 
+    ``points`` are :func:`vaebook.evaluate.rate_distortion` results; where they hold standard errors
+    (``rate_se``, ``distortion_se``) each point gets error bars of one standard error.
     Dotted lines mark constant D + R = -ELBO: points on a lower line have a better ELBO.
     """
     rates = np.array([p["rate"] for p in points])
@@ -210,8 +212,11 @@ def plot_rate_distortion(points, betas, ax=None):
     if ax is None:
         _, ax = plt.subplots(figsize=(6, 4.5))
     ax.plot(rates, distortions, "-o")
+    if all("rate_se" in p and "distortion_se" in p for p in points):
+        ax.errorbar(rates, distortions, xerr=[p["rate_se"] for p in points], yerr=[p["distortion_se"] for p in points],
+                    fmt="none", ecolor="C0", capsize=3, lw=1)
     for beta, r, d in zip(betas, rates, distortions):
-        ax.annotate(f"beta={beta:g}", (r, d), textcoords="offset points", xytext=(6, 4))
+        ax.annotate(f"$\\beta$ = {beta:g}", (r, d), textcoords="offset points", xytext=(6, 4))
     r_max = rates.max() * 1.3
     r_line = np.linspace(0, r_max, 2)
     y_low = distortions.min() - 0.1 * np.ptp(distortions) - 1
@@ -220,13 +225,13 @@ def plot_rate_distortion(points, betas, ax=None):
         ax.plot(r_line, total - r_line, ":", color="grey", lw=0.8)
         # Name each line where it enters the plot: at the top edge, or on the left edge.
         r_at = min(max(total - y_high, 0.0), r_max)
-        ax.annotate(f"D + R = {total:g}", (r_at, total - r_at), fontsize=7, color="grey",
+        ax.annotate(f"$D + R$ = {total:g}", (r_at, total - r_at), fontsize=7, color="grey",
                     textcoords="offset points", xytext=(2, -9), clip_on=True)
     ax.set_xlim(0, r_max)
     ax.set_ylim(y_low, y_high)
-    ax.set_xlabel("rate R = KL(q(z|x) || p(z))  [nats]")
-    ax.set_ylabel("distortion D = -log p(x|z)  [nats]")
-    ax.set_title("The beta trade-off (dotted: constant D + R = -ELBO)")
+    ax.set_xlabel(r"rate $R = \mathrm{KL}(q(z|x)\,\|\,p(z))$  [nats]")
+    ax.set_ylabel(r"distortion $D = -\log p(x|z)$  [nats]")
+    ax.set_title(r"The $\beta$ trade-off (dotted: constant $D + R = -$ELBO)")
     return ax
 
 

@@ -240,7 +240,7 @@ class LatentExplorer:
         if self.num_classes:
             self.digit_chooser = widgets.ToggleButtons(
                 options=[(str(d), d) for d in range(self.num_classes)], value=self._label, description="digit y",
-                style={"button_width": "40px"},
+                style={"button_width": "30px"},
             )
             self.digit_chooser.add_class(CSS["digit_chooser"])
             self.digit_chooser.observe(self._on_digit, names="value")
@@ -252,10 +252,14 @@ class LatentExplorer:
 
         given = " given y" if self.num_classes else ""
         caption = widgets.HTML(f"<b>decoded at z{given}</b><br>pixel probabilities")
-        controls = widgets.VBox([*([self.digit_chooser] if self.digit_chooser else []), *self.sliders, *self.dropdowns])
+        # The controls keep their natural width (flex 0 0 auto): shrunk by the row, the digit chooser's
+        # ten buttons would wrap onto two lines. Where the row is too narrow for all three parts, the
+        # map moves below them instead (row wrap).
+        controls = widgets.VBox([*([self.digit_chooser] if self.digit_chooser else []), *self.sliders, *self.dropdowns],
+                                layout=widgets.Layout(flex="0 0 auto"))
         self.widget = widgets.HBox(
-            [controls, widgets.VBox([caption, self.digit]), self.latent_map],
-            layout=widgets.Layout(align_items="flex-start"),
+            [controls, widgets.VBox([caption, self.digit], layout=widgets.Layout(flex="0 0 auto")), self.latent_map],
+            layout=widgets.Layout(align_items="flex-start", flex_flow="row wrap"),
         )
         self.widget.add_class(CSS["explorer"])
 

@@ -236,6 +236,8 @@ def test_latent_explorer_responds_in_the_browser(notebook, lab, browser, artifac
         if notebook in CONDITIONAL:
             buttons = chooser.locator("button")
             assert buttons.count() == 10, f"the digit chooser has {buttons.count()} buttons"
+            tops = [round(buttons.nth(i).bounding_box()["y"]) for i in range(10)]
+            assert len(set(tops)) == 1, f"the digit chooser's ten buttons wrap onto {len(set(tops))} rows (tops {tops})"
             active = [i for i in range(10) if "mod-active" in (buttons.nth(i).get_attribute("class") or "")]
             assert len(active) == 1, f"active digit buttons: {active}"
             target = (active[0] + 5) % 10
