@@ -12,6 +12,7 @@ page. Every wait has a bound; nothing waits for a moment of quiet:
 import hashlib
 import json
 import time
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -254,4 +255,16 @@ def test_latent_explorer_responds_in_the_browser(notebook, lab, browser, artifac
             assert text not in body, f"{text!r} appears on the page"
     finally:
         context.close()
+        shut_down_kernel(lab["url"], rel_path)
     assert hashlib.sha256(path.read_bytes()).hexdigest() == committed, f"the browser session changed {path}"
+
+
+def shut_down_kernel(url: str, rel_path: str):
+    """End the notebook's session, as a reader closes a notebook with its kernel, so that the next
+    notebook's kernel does not share Binder's 2 GB with this one (each takes about 1 GB)."""
+    with urllib.request.urlopen(f"{url}/api/sessions", timeout=10) as answer:
+        sessions = json.load(answer)
+    for session in sessions:
+        if session.get("path") == rel_path:
+            request = urllib.request.Request(f"{url}/api/sessions/{session['id']}", method="DELETE")
+            urllib.request.urlopen(request, timeout=30).close()
