@@ -123,3 +123,29 @@ def test_the_key_is_in_nbgraders_format():
                 check = re.search(r"exercises\.check_(\w+)\(", cell.source)
                 assert check and f'exercises.require("{check.group(1)}")' in cell.source, (name, meta["grade_id"])
                 assert meta["locked"] and meta["points"] > 0
+
+
+def test_teaching_md_counts_the_keys_points():
+    """TEACHING.md's table of exercises adds up to the key's points, auto-graded and written."""
+    auto = written = 0
+    for name in key_grade.NAMES:
+        for cell in jupytext.read(key_grade.KEY / f"{name}.py").cells:
+            meta = cell.metadata.get("nbgrader", {})
+            if meta.get("grade"):
+                if cell.cell_type == "code":
+                    auto += meta["points"]
+                else:
+                    written += meta["points"]
+    rows = [line for line in (ROOT / "TEACHING.md").read_text().splitlines() if re.match(r"\| 0\d\.\d ", line)]
+    assert len(rows) == sum(len(re.findall(r"\*\*Exercise \d", (key_grade.KEY / f"{n}.py").read_text())) for n in key_grade.NAMES)
+    table = {"auto": 0, "written": 0}
+    for row in rows:  # the points column: "2 auto", "3 + 2 auto", "3 written + 3 auto"
+        pending = 0
+        for part in row.split("|")[3].split("+"):
+            number, *kind = part.split()
+            pending += int(number)
+            if kind:
+                table[kind[0]] += pending
+                pending = 0
+    assert (table["auto"], table["written"]) == (auto, written)
+    assert f"**{auto} auto + {written} written**" in (ROOT / "TEACHING.md").read_text()
