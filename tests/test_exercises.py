@@ -264,17 +264,12 @@ def test_the_mlp_networks_checker_names_what_is_off(encoder, decoder, hint, caps
 
 
 def free_bits_variant(kl_term, weight="right"):
-    """A FreeBitsVAE whose KL term is ``kl_term(kl per image and dimension, free_bits)`` and whose weight is right or wrong."""
+    """The key's FreeBitsVAE with another KL term, ``kl_term(kl per image and dimension, free_bits)``, and a right or wrong weight."""
 
-    class Variant(VAE):
-        def __init__(self, encoder, decoder, free_bits=0.5, **kwargs):
-            super().__init__(encoder, decoder, **kwargs)
-            self.free_bits = free_bits
-
+    class Variant(KEY_ANSWERS["FreeBitsVAE"]):
         def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
             mean, log_var = y_pred
-            z = self.sampling(mean, log_var)
-            reconstruction = ops.mean(-self.log_likelihood(x, z, training=training))
+            reconstruction = ops.mean(-self.log_likelihood(x, self.sampling(mean, log_var), training=training))
             kl = kl_term(0.5 * (ops.square(mean) + ops.exp(log_var) - 1.0 - log_var), self.free_bits)
             w = {"right": self.kl_weight if training else self.beta, "beta": self.beta, "none": 1.0}[weight]
             return reconstruction + w * kl
@@ -311,6 +306,13 @@ def test_the_free_bits_checker_passes_the_key_trains_it_and_knows_a_stub(capsys)
             ...  # your code here
 
     assert exercises.check_free_bits_vae(Stub).status == "not done"
+
+    class Frozen(KEY_ANSWERS["FreeBitsVAE"]):  # the right loss, through which no gradient flows: training cannot lower it
+        def compute_loss(self, *args, **kwargs):
+            return ops.stop_gradient(super().compute_loss(*args, **kwargs))
+
+    frozen = exercises.check_free_bits_vae(Frozen)
+    assert not frozen and "train" in frozen.message, frozen.message
     assert exercises.check_free_bits_vae(...).status == "not done"
     assert not exercises.check_free_bits_vae(VAE), "the page's VAE itself holds no free bits"
 
@@ -431,7 +433,7 @@ def test_a_number_stub_costs_nothing(mnist):
 def test_the_number_checkers_reject_wrong_notebook_objects(mnist):
     with pytest.raises(TypeError, match="must be a vaebook VAE"):
         exercises.check_vae_radius_95(1.0, "vae", mnist.x_test)
-    with pytest.raises(ValueError, match="pass data.x_test and data.y_test"):
+    with pytest.raises(ValueError, match="data.x_test and data.y_test"):
         exercises.check_ink_auc(0.5, mnist.x_test, mnist.y_test[:10])
 
 

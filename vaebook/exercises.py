@@ -317,6 +317,14 @@ def _check_model(vae, name="model"):
         raise TypeError(f"{name} must be a vaebook VAE (from pretrained.load or build_vae), got {type(vae).__name__}.")
 
 
+def _images_and_labels(x, labels):
+    x, labels = np.asarray(x), np.asarray(labels)
+    if len(x) != len(labels):
+        raise ValueError(f"x has {len(x)} images but labels has {len(labels)}; pass the images and labels of the same digits, "
+                         f"e.g. data.x_test and data.y_test.")
+    return x, labels
+
+
 def _rng(seed):
     return np.random.default_rng(seed)
 
@@ -811,7 +819,10 @@ def check_free_bits_vae(FreeBitsVAE) -> Result:
         logits = ops.convert_to_numpy(decoder(mean + np.exp(0.5 * log_var) * eps))
     expected = {t: _numpy_loss(x, logits, mean, log_var, weight if t else beta, free_bits)[0] for t in (True, False)}
     if all(_same_loss(losses_seen[t], expected[t]) for t in (True, False)):
-        before, after = _lowered_by_training(vae, x, fixed)
+        try:
+            before, after = _lowered_by_training(vae, x, fixed)
+        except Exception as err:
+            return _report(exercise, RAISED, f"training your model for 2 epochs raised {type(err).__name__}: {_one_line(err)}")
         if not after < before:
             return _report(exercise, WRONG, f"not right yet: the loss matches on fixed weights, but 2 epochs of training did not lower it ({before:.1f} -> {after:.1f} nats)")
         return _report(exercise, RIGHT, f"right: your loss matches the reference on fixed weights and inputs (training and evaluation), "
@@ -936,9 +947,7 @@ def check_active_units(answer, vae, x) -> Result:
 def check_ink_auc(answer, x, labels) -> Result:
     """Exercise 05.1 (number): the ROC AUC, for "is a 7", of the score "total ink" (the sum of each image's
     pixel values) on images ``x`` with ``labels``; tolerance 0.005."""
-    x, labels = np.asarray(x), np.asarray(labels)
-    if len(x) != len(labels):
-        raise ValueError(f"x has {len(x)} images but labels has {len(labels)}; pass data.x_test and data.y_test.")
+    x, labels = _images_and_labels(x, labels)
 
     def compute():
         reference = anomaly.roc_auc(labels == 7, x.reshape(len(x), -1).astype(np.float64).sum(axis=1))
@@ -985,9 +994,7 @@ def check_rate_auc(answer, vae, x, labels) -> Result:
     """Exercise 05.3 (number): the ROC AUC, for "is a 7", of the rate score R(x) = KL(q(z|x) || p(z)) under ``vae``
     on images ``x`` with ``labels``; tolerance 0.005."""
     _check_model(vae, "vae")
-    x, labels = np.asarray(x), np.asarray(labels)
-    if len(x) != len(labels):
-        raise ValueError(f"x has {len(x)} images but labels has {len(labels)}; pass data.x_test and data.y_test.")
+    x, labels = _images_and_labels(x, labels)
 
     def compute():
         mean, log_var = _codes(vae, x)
@@ -1075,7 +1082,10 @@ def check_conditional_mlp(build_conditional_mlp_encoder, build_conditional_mlp_d
     expected = _numpy_loss(x, logits, mean, log_var, 1.0)[0]
     if not _same_loss(value, expected):
         return _report(exercise, WRONG, f"not right yet: in ConditionalVAE your networks give the loss {value:.2f} where the reference gives {expected:.2f}")
-    before, after = _lowered_by_training(vae, (x, y), fixed)
+    try:
+        before, after = _lowered_by_training(vae, (x, y), fixed)
+    except Exception as err:
+        return _report(exercise, RAISED, f"training ConditionalVAE with your networks raised {type(err).__name__}: {_one_line(err)}")
     if not after < before:
         return _report(exercise, WRONG, f"not right yet: 2 epochs of training did not lower the loss ({before:.1f} -> {after:.1f} nats)")
     return _report(exercise, RIGHT, f"right: both networks use the label, the loss matches the reference on fixed weights and inputs, "
@@ -1128,9 +1138,7 @@ def check_true_label_probability(answer, cvae, x, labels) -> Result:
     the conditional VAE ``cvae`` gives by Bayes' rule with a uniform p(y), from the estimates of log p(x|y)
     ``log_likelihood_under_every_label(cvae, x, k=5)``; tolerance 0.005."""
     _check_model(cvae, "cvae")
-    x, labels = np.asarray(x), np.asarray(labels)
-    if len(x) != len(labels):
-        raise ValueError(f"x has {len(x)} images but labels has {len(labels)}; pass the same test digits' images and labels.")
+    x, labels = _images_and_labels(x, labels)
 
     def compute():
         log_liks = conditional.log_likelihood_under_every_label(cvae, x, k=5)
