@@ -641,9 +641,9 @@ print(f"identical encoder outputs: {same_codes}; identical decoded images: {same
 #
 # Three exercises: you build a VAE of your own from the classes of this page, a variant with
 # another encoder and decoder and another loss, and then explain what it changes. This section
-# runs on its own: its first cell imports what the exercises use (the `VAE` class it imports from
-# `vaebook.model` is the one you wrote above: the package holds the same code), so after a
-# restart you can run it from here (the grader runs only this section). Write each answer where
+# runs on its own: its first cell imports what the exercises use, and takes the `VAE` class you
+# defined above (run on its own, as the grader runs it, the section takes the package's copy of
+# the same code), so after a restart you can run it from here. Write each answer where
 # the `...` stands; the cell under it checks your answer on the spot and prints one line: right,
 # not done yet, or a hint at what is off. The checker runs your code on fixed weights and inputs
 # of its own against a reference computed inside `vaebook.exercises`, and trains your model for
@@ -651,14 +651,20 @@ print(f"identical encoder outputs: {same_codes}; identical decoded images: {same
 # the cells that say *Your answer here*; your teacher grades them with the answer key. Points
 # are in brackets.
 
-# %% deletable=false editable=false nbgrader={"cell_type": "code", "checksum": "7c2b7bd24cfc0324c5048e8b0d2315c8", "grade": false, "grade_id": "setup", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# %% deletable=false editable=false nbgrader={"cell_type": "code", "checksum": "0f1295967d522ee7d99449620580a09f", "grade": false, "grade_id": "setup", "locked": true, "schema_version": 3, "solution": false, "task": false}
 import numpy as np
 
 from vaebook import exercises
-from vaebook.model import VAE
 
 import keras
 from keras import layers, ops
+
+try:
+    VAE  # the class defined on this page, above
+except NameError:  # this section run on its own: the package holds the same code
+    from vaebook import model
+
+    VAE = model.VAE
 
 # %% [markdown]
 # **Exercise 1 (warm-up, code) [2 points].** A VAE needs no convolutions. Write the networks of

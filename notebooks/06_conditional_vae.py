@@ -356,21 +356,19 @@ print(f"true label minus the bound: {np.mean(true_label[right] - bound_cvae[righ
 #
 # Four exercises: the conditional ELBO on paper, your own MLP networks conditioned on the label
 # and trained in this notebook's `ConditionalVAE`, and Bayes' rule turned into a classifier. This
-# section runs on its own: its first cell loads everything the exercises use (the
-# `ConditionalVAE` it imports from `vaebook.conditional` is the class defined above: the package
-# holds the same code), so after a restart you can run it from here (the grader runs only this
-# section). Write each answer where the `...` stands; the cell under it checks your answer on the
+# section runs on its own: its first cell loads everything the exercises use, so after a restart
+# you can run it from here (the grader runs only this section). Write each answer where the `...` stands; the cell under it checks your answer on the
 # spot and prints one line: right, not done yet, or a hint at what is off. The checker compares
 # your answer with a reference computed inside `vaebook.exercises`, so any correct way of writing
 # it passes, and it refuses code that merely calls vaebook's own implementation. Written answers
 # go in the cells that say *Your answer here*; your teacher grades them with the answer key.
 # Points are in brackets.
 
-# %% deletable=false editable=false nbgrader={"cell_type": "code", "checksum": "cab88b22a3fef91a37b5efab8a3665df", "grade": false, "grade_id": "setup", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# %% deletable=false editable=false nbgrader={"cell_type": "code", "checksum": "36d4e80b7c86a32ea7c3b730c0ea9da7", "grade": false, "grade_id": "setup", "locked": true, "schema_version": 3, "solution": false, "task": false}
 import numpy as np
 
 from vaebook import exercises, pretrained
-from vaebook.conditional import ConditionalVAE, log_likelihood_under_every_label
+from vaebook.conditional import log_likelihood_under_every_label
 from vaebook.data import load_mnist
 
 import keras
@@ -400,9 +398,12 @@ x100, y100 = data.x_test[:100], data.y_test[:100]
 # heads of `latent_dim` units; and `build_conditional_mlp_decoder(latent_dim, num_classes, hidden)`:
 # inputs `[z, label]`, $z$ joined to the label, one `Dense(hidden)` layer with a ReLU, a `Dense(784)`
 # layer of logits, reshaped to $28 \times 28 \times 1$. The page's `ConditionalVAE` hands each network
-# its inputs in exactly that order. The checker builds `ConditionalVAE` with your networks,
-# checks that both use the label, compares the loss on fixed weights, inputs and noise with the
-# reference, and trains it briefly on labelled digits.
+# its inputs in exactly that order. The checker builds a `ConditionalVAE` (the package's copy of
+# the page's class) with your networks, checks that both use the label, compares the loss on
+# fixed weights, inputs and noise with the reference, and trains it briefly on labelled digits.
+# Then try your networks yourself: `ConditionalVAE(build_conditional_mlp_encoder(2),
+# build_conditional_mlp_decoder(2), seed=0)`, compiled and fitted on `(data.x_train,
+# data.y_train)` as the notebook's model is.
 
 # %% deletable=false nbgrader={"cell_type": "code", "checksum": "26eb90f651ea6fddeb5d32b9746b3906", "grade": false, "grade_id": "ex2_answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def build_conditional_mlp_encoder(latent_dim=2, num_classes=10, hidden=256):

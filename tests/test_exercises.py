@@ -21,7 +21,7 @@ from vaebook.model import VAE
 def key_answers() -> dict:
     """Every function and class the key's answer cells define, run from the key itself (imports of its setup
     cells, then each answer cell that defines something): the checkers' right answers, written once, in key/."""
-    namespace = {}
+    namespace = {"VAE": VAE}  # notebook 03's class (the key's setup takes the page's, else the package's copy)
     for path in sorted(KEY.glob("[0-9][0-9]_*.py")):
         for cell in jupytext.read(path).cells:
             meta = cell.metadata.get("nbgrader", {})
@@ -315,6 +315,24 @@ def test_the_free_bits_checker_passes_the_key_trains_it_and_knows_a_stub(capsys)
     assert not frozen and "train" in frozen.message, frozen.message
     assert exercises.check_free_bits_vae(...).status == "not done"
     assert not exercises.check_free_bits_vae(VAE), "the page's VAE itself holds no free bits"
+
+
+def test_the_free_bits_checker_takes_a_subclass_of_the_pages_own_vae_class(capsys):
+    """Run top to bottom, notebook 03's exercise subclasses the VAE defined on the page: the same code as the
+    package's, another class object."""
+    import inspect
+
+    import vaebook.model
+
+    page = {name: getattr(vaebook.model, name) for name in ("keras", "ops", "Sampling", "bernoulli_log_likelihood", "gaussian_kl")}
+    source = inspect.getsource(vaebook.model.VAE)
+    exec(source[source.index("class VAE"):], page)  # without the decorator: the package's registration stays
+    assert page["VAE"] is not VAE
+    key_class = next(c.source for c in jupytext.read(KEY / "03_keras_vae.py").cells if c.source.startswith("class FreeBitsVAE"))
+    exec(key_class, page)
+    result = exercises.check_free_bits_vae(page["FreeBitsVAE"])
+    one_line(capsys, result)
+    assert result
 
 
 def conditional_encoder(latent_dim=2, num_classes=10, hidden=256, order=("image", "label"), use_label=True):
