@@ -403,11 +403,11 @@ print(f"estimate (k = 5000) - ELBO = {estimates[5000] - elbo:.1f} nats: at least
 # implementation. Written answers go in the cells that say *Your answer here*; your teacher grades
 # them with the answer key. Points are in brackets.
 
-# %% deletable=false editable=false nbgrader={"cell_type": "code", "checksum": "eec1ff68afca5b633ba282eda0b9a59f", "grade": false, "grade_id": "setup", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# %% deletable=false editable=false nbgrader={"cell_type": "code", "checksum": "c72645376ba89c903fc774536f161dbe", "grade": false, "grade_id": "setup", "locked": true, "schema_version": 3, "solution": false, "task": false}
 import numpy as np
 
 from vaebook import exercises, pretrained
-from vaebook.anomaly import elbo_scores, roc_auc
+from vaebook.anomaly import roc_auc
 from vaebook.codes import encode
 from vaebook.data import load_mnist
 
