@@ -12,6 +12,8 @@
 #   ./dev.sh refresh   lock --upgrade, reinstall, then execute: new versions, new committed outputs
 #   ./dev.sh rehearse  build the Binder environment from binder/ alone and serve JupyterLab on
 #                      127.0.0.1 (binder/rehearse.sh; `./dev.sh rehearse prepare|check|lab`)
+#   ./dev.sh grade     autograde filled-in notebooks with nbgrader, one line each: `./dev.sh grade
+#                      notebooks/0*.ipynb`, or the answer key: `./dev.sh grade --key` (key/grade.py)
 #   ./dev.sh backends-env  create or update .cache/backends: .venv plus JAX and PyTorch (CPU), for the
 #                      backends stage and `.cache/backends/bin/python -m benchmarks.backends`
 #   ./dev.sh site      build the rendered site from the committed notebooks (nothing is run) into
@@ -413,6 +415,14 @@ cmd_refresh() {
   echo "== review 'git diff', run ./dev.sh test, and commit the lock with the re-executed notebooks"
 }
 
+cmd_grade() {
+  # ./dev.sh grade [--key] [--course DIR] [--feedback DIR] [NOTEBOOK...]: each notebook's exercise section
+  # autograded by nbgrader (key/grade.py), one line per notebook: "NOTEBOOK: score X / Y".
+  ensure_env
+  hermetic
+  python -m key.grade grade "$@"
+}
+
 case "${1:-}" in
   lab)
     shift; ensure_env
@@ -422,6 +432,7 @@ case "${1:-}" in
     exec jupyter lab "${extra[@]}" notebooks/01_history.ipynb "$@" ;;
   test) shift; cmd_test "$@" ;;
   execute) shift; cmd_execute "$@" ;;
+  grade) shift; cmd_grade "$@" ;;
   setup) ensure_env; echo "== $VENV is ready" ;;
   lock) shift; cmd_lock "$@" ;;
   refresh) shift; cmd_refresh ;;
@@ -429,5 +440,5 @@ case "${1:-}" in
   site) shift; cmd_site "$@" ;;
   backends-env) ensure_backends; echo "== $BACKENDS_VENV is ready: KERAS_BACKEND=jax $BACKENDS_VENV/bin/python ..." ;;
   _venv) make_venv "$2" ;;  # for binder/rehearse.sh: the same venv creation and its one-line fix
-  *) echo "usage: ./dev.sh lab | test [--only STAGES] [ARGS] | execute | setup | lock [--upgrade] | refresh | rehearse [prepare|check|lab] | site | backends-env" >&2; exit 2 ;;
+  *) echo "usage: ./dev.sh lab | test [--only STAGES] [ARGS] | execute | grade [--key] [NOTEBOOK...] | setup | lock [--upgrade] | refresh | rehearse [prepare|check|lab] | site | backends-env" >&2; exit 2 ;;
 esac

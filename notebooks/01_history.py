@@ -1,7 +1,7 @@
 # ---
 # jupyter:
 #   jupytext:
-#     cell_metadata_filter: tags,nbval_reason,-all
+#     cell_metadata_filter: nbgrader,deletable,editable,tags,nbval_reason,-all
 #     formats: ipynb,py:percent
 #     text_representation:
 #       extension: .py
@@ -260,44 +260,73 @@ print(references())
 # %% [markdown]
 # ## Exercises
 #
-# Three exercises, from a warm-up to a harder one. After each, a checker from
-# `vaebook.exercises` prints one line: right, not done yet, or a hint at what is off. It tests
-# your function on random inputs, or compares your number with the one computed from the same
-# model and data. The answers are in `vaebook/solutions.py`; try first.
-#
-# **Exercise 1 (warm-up, code).** Write `share_within(codes, radius)`: the share of the
+# Four exercises, from a warm-up to a written one. This section runs on its own: its first cell
+# loads everything the exercises use, so after a restart you can run it from here (the grader
+# runs only this section). Write each answer where the `...` stands; the cell under it checks
+# your answer on the spot and prints one line: right, not done yet, or a hint at what is off.
+# The checker compares your answer with a reference computed inside `vaebook.exercises`, so any
+# correct way of writing it passes, and it refuses a function that merely calls vaebook's own
+# implementation. Written answers go in the cells that say *Your answer here*; your teacher grades
+# them with the answer key. Points are in brackets.
+
+# %% deletable=false editable=false nbgrader={"cell_type": "code", "checksum": "a699053a1c12b6fdd8c629961e72012a", "grade": false, "grade_id": "setup", "locked": true, "schema_version": 3, "solution": false, "task": false}
+import numpy as np
+
+from vaebook import exercises, pretrained
+from vaebook.codes import encode
+from vaebook.data import load_mnist
+
+data = load_mnist()
+vae = pretrained.model_for("mlp_beta1", data)
+vae_codes = encode(vae, data.x_test)[0]  # the VAE's code of each test digit (its encoder mean), shape (1000, 2)
+
+# %% [markdown]
+# **Exercise 1 (warm-up, code) [2 points].** Write `share_within(codes, radius)`: the share of the
 # codes, an array of shape (N, latent_dim), whose distance from the origin,
 # $\|z\| = \sqrt{z_0^2 + z_1^2 + \dots}$, is at most `radius`. Return one number between 0 and 1.
 
-# %%
-from vaebook import exercises
-
-
+# %% deletable=false nbgrader={"cell_type": "code", "checksum": "bf886c7a119da7db40a3075ea526a226", "grade": false, "grade_id": "ex1_answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def share_within(codes, radius):
     ...  # your code here
 
 
+# %% deletable=false editable=false nbgrader={"cell_type": "code", "checksum": "1699a72a6464e415f780e9396a90c5d1", "grade": true, "grade_id": "ex1_check", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
 exercises.check_share_within(share_within)
 
 # %% [markdown]
-# **Exercise 2 (a number).** The prior N(0, I) puts $1 - e^{-1/2} \approx 39\%$ of its samples
-# within radius 1 of the origin. What share of the VAE's test codes, `codes["VAE (beta = 1)"]`,
-# lies there? Is the VAE's code cloud more or less concentrated near 0 than the prior?
-# Give the share as a number between 0 and 1; the checker accepts it within 0.001.
+# **Exercise 2 (a number) [2 points].** Under the prior $\mathcal{N}(0, I)$ in two dimensions a
+# share $1 - e^{-1/2}$ of the codes lies within radius 1 of the origin. What share of the VAE's
+# test codes, `vae_codes`, lies there? Replace the `...` with your number (an expression, or a
+# name you compute above it in this cell); within 0.001 counts as right.
 
-# %%
-share_answer = ...  # your number
+# %% deletable=false nbgrader={"cell_type": "code", "checksum": "581f214fef0d1b4e359d7f6985b684d9", "grade": false, "grade_id": "ex2_answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
+share_answer = (
+    ...  # your code here
+)
 
+# %% deletable=false editable=false nbgrader={"cell_type": "code", "checksum": "2f9f5ad59161f8c66504fb25f877c195", "grade": true, "grade_id": "ex2_check", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
 exercises.check_vae_share_within_one(share_answer, vae, data.x_test)
 
 # %% [markdown]
-# **Exercise 3 (harder, a number).** The dashed circle's radius, 2.45, came from a chi-square
-# quantile. Find it by sampling instead: draw `z = prior_samples(100_000, latent_dim=2, seed=0)`
-# and find the radius within which 95% of these codes lie. Answers within 0.02 of the exact
-# radius count as right. (Why is it larger than 1.96, the familiar 95% bound of one Gaussian
-# coordinate?)
+# **Exercise 3 (a number) [2 points].** The dashed circle of the notebook holds 95% of the prior's
+# samples. Which radius holds 95% of the VAE's test codes? Give the 0.95 quantile of their
+# distances from the origin (NumPy's `np.quantile`, default method); within 0.01 counts as right.
 
-# %%
-radius_answer = ...  # your number
+# %% deletable=false nbgrader={"cell_type": "code", "checksum": "46a279ea939db599aebb585bf6e23e4c", "grade": false, "grade_id": "ex3_answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
+radius_answer = (
+    ...  # your code here
+)
 
-exercises.check_prior_radius_estimate(radius_answer)
+# %% deletable=false editable=false nbgrader={"cell_type": "code", "checksum": "9235e863e865797fb8282d0969b21a7f", "grade": true, "grade_id": "ex3_check", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+exercises.check_vae_radius_95(radius_answer, vae, data.x_test)
+
+# %% [markdown]
+# **Exercise 4 (written) [3 points].** (a) Set your answers to exercises 2 and 3 next to the
+# prior's ($1 - e^{-1/2}$ within radius 1; 95% within the dashed circle): is the VAE's code cloud
+# more or less concentrated near the origin than the prior, and which parts of the cloud do
+# samples $z \sim \mathcal{N}(0, I)$ rarely reach? (b) In three or four sentences: why does
+# decoding $z \sim \mathcal{N}(0, I)$ not give new digits from the autoencoder, and what does the
+# KL term change?
+
+# %% [markdown] deletable=false nbgrader={"cell_type": "markdown", "checksum": "bd9385791e071dd50a29ece0ac60f511", "grade": true, "grade_id": "ex4_written", "locked": false, "points": 3, "schema_version": 3, "solution": true, "task": false}
+# *Your answer here.*

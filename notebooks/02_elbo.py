@@ -1,7 +1,7 @@
 # ---
 # jupyter:
 #   jupytext:
-#     cell_metadata_filter: -all
+#     cell_metadata_filter: nbgrader,deletable,editable,-all
 #     formats: ipynb,py:percent
 #     text_representation:
 #       extension: .py
@@ -528,61 +528,107 @@ print("-784 * Keras BCE (a mean):   ", (-784 * keras_mean).round(2))
 # %% [markdown]
 # ## Exercises
 #
-# Four exercises, from a warm-up to the hardest, checked as in notebook 01: the checker runs
-# your function on random inputs and compares the results with a reference solution (in
-# `vaebook/solutions.py`; try first), so any correct way of writing it passes. Write the
-# functions with NumPy (or `keras.ops`); the inputs are NumPy arrays.
-#
-# **Exercise 1 (warm-up, code).** Write the closed-form KL of section 5,
-# `kl_to_prior(mean, log_var)`: for `mean` and `log_var` of shape (N, latent_dim), return
-# $\mathrm{KL}(\mathcal{N}(\mu, \mathrm{diag}(\sigma^2))\,\|\,\mathcal{N}(0, I))$ for each of the N
-# rows, an array of shape (N,). Mind the sign.
+# Four exercises, from a warm-up to the score-function estimator, two of them with a derivation
+# on paper. This section runs on its own: its first cell loads everything the exercises use, so
+# after a restart you can run it from here (the grader runs only this section). Write each answer
+# where the `...` stands, with NumPy (the inputs are NumPy arrays); the cell under it checks your
+# answer on the spot and prints one line: right, not done yet, or a hint at what is off. The
+# checker compares your function with a reference computed inside `vaebook.exercises` on test
+# inputs of its own, so any correct way of writing it passes, and it refuses a function that
+# merely calls vaebook's own implementation. Derivations go in the cells that say *Your answer
+# here*, in LaTeX (`$...$`); your teacher grades them with the answer key. Points are in brackets.
 
-# %%
+# %% deletable=false editable=false nbgrader={"cell_type": "code", "checksum": "c53132051726a244fc4a8e1e8e2e0bba", "grade": false, "grade_id": "setup", "locked": true, "schema_version": 3, "solution": false, "task": false}
+import numpy as np
+
 from vaebook import exercises
+from vaebook.codes import encode
+from vaebook.data import load_mnist
+from vaebook.linear_gaussian import fit_ppca
 
-
-def kl_to_prior(mean, log_var):
-    ...  # your code here
-
-
-exercises.check_kl_to_prior(kl_to_prior)
-
-# %% [markdown]
-# **Exercise 2 (a number).** Use your `kl_to_prior` on the PPCA encoder: `encode(ppca, x)`
-# returns the mean and the log-variance of q(z|x) for the 500 digits in `x`. How many nats does
-# the KL term cost per digit, on average? (The checker accepts your number within 0.01.)
-
-# %%
-kl_answer = ...  # your number
-
-exercises.check_mean_kl_to_prior(kl_answer, ppca, x)
+data = load_mnist()
+x = data.x_test[:500]
 
 # %% [markdown]
-# **Exercise 3 (code).** Write the reparameterization of section 6,
-# `reparameterize(mean, log_var, eps)`: the code z drawn from
+# **Exercise 1 (warm-up, code) [2 points].** Write the reparameterization of section 6,
+# `reparameterize(mean, log_var, eps)`: the code $z$ drawn from
 # $\mathcal{N}(\mu, \mathrm{diag}(\sigma^2))$ for a given standard normal noise `eps` (all three
-# arrays of one shape). Use the `eps` you are given; draw no noise of your own.
+# arrays of one shape, `log_var` holding $\log \sigma^2$). Use the `eps` you are given; draw no
+# noise of your own.
 
-# %%
+# %% deletable=false nbgrader={"cell_type": "code", "checksum": "3827fc4b2307f8b8dfa5f7510c1894ae", "grade": false, "grade_id": "ex1_answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def reparameterize(mean, log_var, eps):
     ...  # your code here
 
 
+# %% deletable=false editable=false nbgrader={"cell_type": "code", "checksum": "d5a9c4a7b1591de45190a27cfb595dd1", "grade": true, "grade_id": "ex1_check", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
 exercises.check_reparameterize(reparameterize)
 
-# %% [markdown]
-# **Exercise 4 (harder, code).** Write the score-function estimate of section 6,
-# `score_function_gradient(f, mu, sigma, eps)`: from the draws $z = \mu + \sigma\varepsilon$
-# (`eps` is an array of standard normal draws), estimate
-# $\frac{d}{d\mu}\mathbb{E}_{z \sim \mathcal{N}(\mu, \sigma^2)}[f(z)]$ using only values of `f`
-# (a function that takes and returns arrays), and return one number. You need
-# $\frac{d}{d\mu} \log \mathcal{N}(z; \mu, \sigma^2)$; derive it first. Then try your estimate on
-# `f = lambda z: -(z - 2)**2 / 2` with `mu = 0.5`, `sigma = 1`: does it come near 1.5?
 
-# %%
+# %% [markdown]
+# **Exercise 2 (derivation) [4 points].** Derive the KL divergence between two one-dimensional
+# Gaussians, $q = \mathcal{N}(\mu_q, \sigma_q^2)$ and $p = \mathcal{N}(\mu_p, \sigma_p^2)$:
+# write $\log q(z) - \log p(z)$ and take its expectation under $q$, using
+# $\mathbb{E}_q[(z - \mu_q)^2] = \sigma_q^2$. Then show that the result is never negative, and 0
+# only when $q = p$; say why the KL of two Gaussians with diagonal covariances is the sum of such
+# terms over the dimensions; and check that for $p = \mathcal{N}(0, 1)$ you get the formula of
+# section 5.
+
+# %% [markdown] deletable=false nbgrader={"cell_type": "markdown", "checksum": "2c1c2c8fb7614b1ecd4e7a133b38f86a", "grade": true, "grade_id": "ex2_written", "locked": false, "points": 4, "schema_version": 3, "solution": true, "task": false}
+# *Your answer here.*
+
+# %% [markdown]
+# **Exercise 3 (code, then a number) [3 + 2 points].** (a) Turn your derivation into code:
+# `kl_diagonal(mean_q, log_var_q, mean_p, log_var_p)`, the KL from
+# $q = \mathcal{N}(\mu_q, \mathrm{diag}(\sigma_q^2))$ to $p = \mathcal{N}(\mu_p, \mathrm{diag}(\sigma_p^2))$ for
+# each of the N rows of the four arrays of shape (N, latent_dim) (the log-variances hold
+# $\log \sigma^2$): return shape (N,).
+
+# %% deletable=false nbgrader={"cell_type": "code", "checksum": "3fcc8f5d4d1994c34efb01a00b099e86", "grade": false, "grade_id": "ex3_answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
+def kl_diagonal(mean_q, log_var_q, mean_p, log_var_p):
+    ...  # your code here
+
+
+# %% deletable=false editable=false nbgrader={"cell_type": "code", "checksum": "60edf1b9a3cc6188c103432de69e0e2f", "grade": true, "grade_id": "ex3_check", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
+exercises.check_kl_diagonal(kl_diagonal)
+
+# %% [markdown]
+# (b) How many nats does the KL term cost per digit, on average, for the probabilistic PCA of
+# section 4? Fit it, `ppca = fit_ppca(data.x_train, latent_dim=2, seed=0)` (a few seconds);
+# `encode(ppca, x)` returns the mean and log-variance of $q(z|x)$ for the 500 digits in `x`, and
+# the prior is $\mathcal{N}(0, I)$. Within 0.01 counts as right.
+
+# %% deletable=false nbgrader={"cell_type": "code", "checksum": "b4d6e37b31a5164b93940e2562727016", "grade": false, "grade_id": "ex3b_answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
+kl_answer = (
+    ...  # your code here
+)
+
+# %% deletable=false editable=false nbgrader={"cell_type": "code", "checksum": "3af9f4d64706a01b2f229bd4cbf18af8", "grade": true, "grade_id": "ex3b_check", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+exercises.check_mean_kl_to_prior(kl_answer, x)
+
+
+# %% [markdown]
+# **Exercise 4 (derivation, then code) [3 + 3 points].** (a) Derive the score-function identity
+# of section 6 for $q_\mu = \mathcal{N}(\mu, \sigma^2)$:
+# $\frac{d}{d\mu}\mathbb{E}_{q_\mu}[f(z)] = \mathbb{E}_{q_\mu}\!\big[f(z)\, \frac{d}{d\mu} \log q_\mu(z)\big]$, say
+# which step needs an assumption on $f$, and compute $\frac{d}{d\mu} \log q_\mu(z)$. Then show that
+# subtracting a constant $b$ from $f$ (a *baseline*) leaves the expectation unchanged.
+
+# %% [markdown] deletable=false nbgrader={"cell_type": "markdown", "checksum": "bd9385791e071dd50a29ece0ac60f511", "grade": true, "grade_id": "ex4_written", "locked": false, "points": 3, "schema_version": 3, "solution": true, "task": false}
+# *Your answer here.*
+
+# %% [markdown]
+# (b) Write the estimate, `score_function_gradient(f, mu, sigma, eps)`: from the draws
+# $z = \mu + \sigma\varepsilon$ (`eps`, an array of standard normal draws) estimate
+# $\frac{d}{d\mu}\mathbb{E}_{z \sim \mathcal{N}(\mu, \sigma^2)}[f(z)]$ using only values of `f` (a
+# function that takes and returns arrays), and return one number. A baseline is welcome, as long
+# as the estimate stays unbiased. Try it on `f = lambda z: -(z - 2)**2 / 2` with `mu = 0.5`,
+# `sigma = 1`, whose exact gradient section 6 gives.
+
+# %% deletable=false nbgrader={"cell_type": "code", "checksum": "b125c6323f2a828f03ce95f0733e3959", "grade": false, "grade_id": "ex4b_answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def score_function_gradient(f, mu, sigma, eps):
     ...  # your code here
 
 
+# %% deletable=false editable=false nbgrader={"cell_type": "code", "checksum": "cd750d15e8f0b1fd1a2878ef17b84760", "grade": true, "grade_id": "ex4b_check", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
 exercises.check_score_function_gradient(score_function_gradient)

@@ -1,7 +1,7 @@
 # ---
 # jupyter:
 #   jupytext:
-#     cell_metadata_filter: tags,nbval_reason,-all
+#     cell_metadata_filter: nbgrader,deletable,editable,tags,nbval_reason,-all
 #     formats: ipynb,py:percent
 #     text_representation:
 #       extension: .py
@@ -680,35 +680,101 @@ print(f"identical encoder outputs: {same_codes}; identical decoded images: {same
 # %% [markdown]
 # ## Exercises
 #
-# Two exercises, checked as in notebooks 01 and 02 (the answers are in `vaebook/solutions.py`;
-# try first).
-#
-# **Exercise 1 (code).** Write the reconstruction term from logits,
-# `log_likelihood_from_logits(x, logits)`: the Bernoulli $\log p(x|z)$ of each image, for `x`
-# and `logits` of one shape, (N, 28, 28, 1) or (N, 784). Return shape (N,). It must stay finite
-# for a confident decoder (logits of $\pm 40$), so do not go through probabilities. NumPy's
-# `np.logaddexp(0, l)` computes $\operatorname{softplus}(l) = \log(1 + e^l)$ without overflow.
+# Three exercises: you build a VAE of your own from the classes of this page, a variant with
+# another encoder and decoder and another loss, and then explain what it changes. This section
+# runs on its own: its first cell imports what the exercises use, and takes the `VAE` class you
+# defined above (run on its own, as the grader runs it, the section takes the package's copy of
+# the same code), so after a restart you can run it from here. Write each answer where
+# the `...` stands; the cell under it checks your answer on the spot and prints one line: right,
+# not done yet, or a hint at what is off. The checker runs your code on fixed weights and inputs
+# of its own against a reference computed inside `vaebook.exercises`, and trains your model for
+# a few seconds; it refuses code that merely calls vaebook's own builders. Written answers go in
+# the cells that say *Your answer here*; your teacher grades them with the answer key. Points
+# are in brackets.
 
-# %%
+# %% deletable=false editable=false nbgrader={"cell_type": "code", "checksum": "0f1295967d522ee7d99449620580a09f", "grade": false, "grade_id": "setup", "locked": true, "schema_version": 3, "solution": false, "task": false}
+import numpy as np
+
 from vaebook import exercises
 
+import keras
+from keras import layers, ops
 
-def log_likelihood_from_logits(x, logits):
+try:
+    VAE  # the class defined on this page, above
+except NameError:  # this section run on its own: the package holds the same code
+    from vaebook import model
+
+    VAE = model.VAE
+
+# %% [markdown]
+# **Exercise 1 (warm-up, code) [2 points].** A VAE needs no convolutions. Write the networks of
+# an MLP VAE, with the functional API as in `build_conv_encoder` above:
+# `build_mlp_encoder(latent_dim, hidden)` flattens the image, applies one `Dense(hidden)` layer
+# with a ReLU, and has two heads of `latent_dim` units, the mean and the log-variance of
+# $q(z|x)$; `build_mlp_decoder(latent_dim, hidden)` applies one `Dense(hidden)` layer with a ReLU
+# to $z$, then a `Dense(784)` layer whose outputs are the logits, reshaped to $28 \times 28 \times 1$.
+# Which layers get no activation, and why?
+
+# %% deletable=false nbgrader={"cell_type": "code", "checksum": "165038d1130f823ce80321cd7fef7858", "grade": false, "grade_id": "ex1_answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
+def build_mlp_encoder(latent_dim=2, hidden=256):
+    """q(z|x): 28x28x1 -> Flatten -> Dense(hidden, relu) -> (z_mean, z_log_var), Dense(latent_dim) each."""
+    image = keras.Input(shape=(28, 28, 1), name="image")
     ...  # your code here
 
 
-exercises.check_log_likelihood_from_logits(log_likelihood_from_logits)
+def build_mlp_decoder(latent_dim=2, hidden=256):
+    """p(x|z): z -> Dense(hidden, relu) -> Dense(784) logits -> 28x28x1."""
+    z = keras.Input(shape=(latent_dim,), name="z")
+    ...  # your code here
+
+
+# %% deletable=false editable=false nbgrader={"cell_type": "code", "checksum": "fc6462d88b5c953289b92950a6207713", "grade": true, "grade_id": "ex1_check", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+exercises.check_mlp_networks(build_mlp_encoder, build_mlp_decoder)
+
 
 # %% [markdown]
-# **Exercise 2 (harder, a number).** The KL of a diagonal Gaussian is a sum over the latent
-# dimensions, so each dimension has its own share. For the shipped model, which of its two
-# latent dimensions carries more information about the test digits, and how many nats does it
-# cost, averaged over the 1,000 test images? `encode(main_model, data.x_test)` gives the mean
-# and log-variance of $q(z|x)$; `vaebook.losses.gaussian_kl` (or your `kl_to_prior` of notebook
-# 02) gives the KL. The checker accepts your number within 0.01 nats.
+# **Exercise 2 (a VAE of your own) [5 points].** *Free bits* (Kingma et al. 2016) fight posterior
+# collapse by not charging for the first few nats of each latent dimension. Write
+# `FreeBitsVAE`, a subclass of the page's `VAE` whose `compute_loss` returns
+#
+# $$\text{loss} = \frac{1}{B}\sum_{n=1}^{B} \big[-\log p(x_n|z_n)\big] + w \sum_{j=1}^{d} \max\!\Big(\lambda,\ \frac{1}{B}\sum_{n=1}^{B} \mathrm{KL}_{nj}\Big),$$
+#
+# where $\mathrm{KL}_{nj} = \mathrm{KL}(q(z_j|x_n)\,\|\,\mathcal{N}(0, 1))$ is the KL of latent dimension
+# $j$ for image $n$ of the batch, $\lambda$ is `free_bits`, and $w$ is `self.kl_weight` in training
+# and `self.beta` in evaluation, as in `VAE`. The skeleton samples $z$ for you; use
+# `self.log_likelihood` for the reconstruction term and `keras.ops` for the rest, and update the
+# two metrics as `VAE.compute_loss` does (with the clamped KL). The checker compares your loss
+# with the reference on fixed weights, inputs and noise, in training and in evaluation, then
+# trains your class briefly on real digits (with MLP networks like yours) and checks that the
+# loss falls.
 
-# %%
-main_model = pretrained.load("main")
-dimension_kl_answer = ...  # your number
+# %% deletable=false nbgrader={"cell_type": "code", "checksum": "c7af319b729d5155ae4408e864b79510", "grade": false, "grade_id": "ex2_answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
+class FreeBitsVAE(VAE):
+    """A VAE whose KL term charges each latent dimension at least ``free_bits`` nats (batch average)."""
 
-exercises.check_largest_dimension_kl(dimension_kl_answer, main_model, data.x_test)
+    def __init__(self, encoder, decoder, free_bits=0.5, **kwargs):
+        super().__init__(encoder, decoder, **kwargs)
+        self.free_bits = free_bits
+
+    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
+        mean, log_var = y_pred
+        z = self.sampling(mean, log_var)
+        ...  # your code here
+
+
+# %% deletable=false editable=false nbgrader={"cell_type": "code", "checksum": "52e1f43576bb16bb5373c092c6c0e3aa", "grade": true, "grade_id": "ex2_check", "locked": true, "points": 5, "schema_version": 3, "solution": false, "task": false}
+exercises.check_free_bits_vae(FreeBitsVAE)
+
+# %% [markdown]
+# **Exercise 3 (written) [3 points].** (a) Why does a latent dimension whose KL is near 0 for every
+# image carry no information about the image? (b) With free bits, what does the optimizer gain by
+# pushing a dimension's batch-average KL below $\lambda$, and what does that leave the dimension
+# free to do? (c) The KL warm-up of this page fights collapse too: how do the two differ in the
+# objective the finished model has optimized, and what does that mean for the loss numbers you
+# would report? (You may train your `FreeBitsVAE` with `build_mlp_encoder(8)` and
+# `build_mlp_decoder(8)`, next to a plain `VAE`, and look at each dimension's KL; it is not
+# required.)
+
+# %% [markdown] deletable=false nbgrader={"cell_type": "markdown", "checksum": "50af8bd22b32b9302fa1a111416d2052", "grade": true, "grade_id": "ex3_written", "locked": false, "points": 3, "schema_version": 3, "solution": true, "task": false}
+# *Your answer here.*

@@ -1,7 +1,7 @@
 # ---
 # jupyter:
 #   jupytext:
-#     cell_metadata_filter: tags,nbval_reason,-all
+#     cell_metadata_filter: nbgrader,deletable,editable,tags,nbval_reason,-all
 #     formats: ipynb,py:percent
 #     text_representation:
 #       extension: .py
@@ -354,44 +354,86 @@ print(f"z = {explorer.current_code().round(2)}")
 # %% [markdown]
 # ## Exercises
 #
-# Three exercises, from a warm-up to a harder one, checked as before: one line says right,
-# not done yet, or what is off (the answers are in `vaebook/solutions.py`; try first).
+# Four exercises on what the size of the latent space changes, from a warm-up to a written one.
+# Besides the 2-d model of this notebook they use the series' 50-d model, `model_50d` (notebook
+# 05 evaluates its log-likelihood): an MLP VAE with 50 latent dimensions, trained on binarized
+# digits. This section runs on its own: its first cell loads everything the exercises use, so
+# after a restart you can run it from here (the grader runs only this section). Write each answer
+# where the `...` stands; the cell under it checks your answer on the spot and prints one line:
+# right, not done yet, or a hint at what is off. The checker compares your answer with a
+# reference computed inside `vaebook.exercises`, so any correct way of writing it passes, and it
+# refuses a function that merely calls vaebook's own implementation. Written answers go in the
+# cells that say *Your answer here*; your teacher grades them with the answer key. Points are in
+# brackets.
+
+# %% deletable=false editable=false nbgrader={"cell_type": "code", "checksum": "1a57c3c65900e42e8d50b0ba28869dd5", "grade": false, "grade_id": "setup", "locked": true, "schema_version": 3, "solution": false, "task": false}
+import numpy as np
+
+from vaebook import exercises, pretrained
+from vaebook.codes import decode, encode
+from vaebook.data import load_mnist
+from vaebook.latent import prior_samples
+
+data = load_mnist()
+vae = pretrained.model_for("main", data)
+binary = load_mnist(binarization="dynamic")
+model_50d = pretrained.model_for("likelihood_50d", binary)
+
+# %% [markdown]
+# **Exercise 1 (warm-up, code) [2 points].** Write `log_prior_density(z)`: the log-density of the
+# prior, $\log \mathcal{N}(z; 0, I)$, of each code (row) of `z`, an array of shape (N, latent_dim);
+# return shape (N,).
+
+# %% deletable=false nbgrader={"cell_type": "code", "checksum": "c70bfb87f83161d14742d404f18d143a", "grade": false, "grade_id": "ex1_answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
+def log_prior_density(z):
+    ...  # your code here
+
+
+# %% deletable=false editable=false nbgrader={"cell_type": "code", "checksum": "91654f4af2f7923e688cc79dfd49b64e", "grade": true, "grade_id": "ex1_check", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+exercises.check_log_prior_density(log_prior_density)
+
+
+# %% [markdown]
+# **Exercise 2 (code) [3 points].** The interpolation of this notebook walks a straight line.
+# Write *spherical* interpolation, `slerp(z_start, z_end, steps)`: with $\Omega$ the angle between
+# the two codes ($\cos \Omega = z_a \cdot z_b / (\|z_a\|\,\|z_b\|)$) and `steps` values of $t$ evenly
+# spaced from 0 to 1 (both ends included), the codes
 #
-# **Exercise 1 (warm-up, code).** Write the interpolation of this notebook,
-# `line_between(z_start, z_end, steps)`: `steps` codes evenly spaced on the straight line from
-# `z_start` to `z_end` (two codes of shape (latent_dim,)), both ends included, as an array of
-# shape (steps, latent_dim).
+# $$z(t) = \frac{\sin((1 - t)\,\Omega)}{\sin \Omega}\, z_a + \frac{\sin(t\,\Omega)}{\sin \Omega}\, z_b,$$
+#
+# as an array of shape (steps, latent_dim). (Two codes pointing in the same or opposite
+# directions have $\sin \Omega = 0$; the checker does not ask for them.)
 
-# %%
-from vaebook import exercises
-
-
-def line_between(z_start, z_end, steps):
+# %% deletable=false nbgrader={"cell_type": "code", "checksum": "70aba76be3f7880a72ab4d6677caf0c6", "grade": false, "grade_id": "ex2_answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
+def slerp(z_start, z_end, steps):
     ...  # your code here
 
 
-exercises.check_line_between(line_between)
+# %% deletable=false editable=false nbgrader={"cell_type": "code", "checksum": "fbfb5a00145aaa3b64e1ba10ebedef5b", "grade": true, "grade_id": "ex2_check", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
+exercises.check_slerp(slerp)
 
 # %% [markdown]
-# **Exercise 2 (code).** Write the axis of the quantile grid, `prior_quantiles(n, eps)`: the
-# values $\Phi^{-1}(p)$ for `n` probabilities p evenly spaced from `eps` to `1 - eps`, with
-# $\Phi$ the standard normal CDF, in increasing order. `statistics.NormalDist().inv_cdf` or
-# `scipy.stats.norm.ppf` gives $\Phi^{-1}$. Why does the grid stop at `eps` rather than 0?
+# **Exercise 3 (a number) [2 points].** Does the 50-d model use all its dimensions? Burda et al.
+# (2015) call latent dimension $j$ *active* when its encoder mean varies across the data:
+# $\mathrm{Var}_x\big(\mathbb{E}_{q(z|x)}[z_j]\big) > 0.01$. Count the active dimensions of
+# `model_50d` on the binarized test digits, `binary.x_test` (`encode` gives the encoder means).
+# The answer is a whole number.
 
-# %%
-def prior_quantiles(n, eps):
+# %% deletable=false nbgrader={"cell_type": "code", "checksum": "e675d55b4f1d5c3e1cc554ce74f6918c", "grade": false, "grade_id": "ex3_answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
+active_answer = (
     ...  # your code here
+)
 
-
-exercises.check_prior_quantiles(prior_quantiles)
+# %% deletable=false editable=false nbgrader={"cell_type": "code", "checksum": "65c3d33714383eea286755630266b8a4", "grade": true, "grade_id": "ex3_check", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+exercises.check_active_units(active_answer, model_50d, binary.x_test)
 
 # %% [markdown]
-# **Exercise 3 (harder, a number).** The samples above had too many 0s. Put a number on it:
-# decode the 200 prior samples `prior_samples(200, latent_dim=2, seed=0)` with `vae`, read them
-# with `read`, and give the share read as 0 (a number between 0 and 1; an even mix of digits
-# would give about 0.1). The checker accepts it within 0.001.
+# **Exercise 4 (written) [4 points].** What does the latent size change? (a) Draw codes from the
+# 50-d prior with `prior_samples(1000, latent_dim=50, seed=0)`: how long are they typically, and
+# how long is the midpoint of the straight line between two of them? Use your `log_prior_density`
+# to say why a straight-line interpolation in 50 dimensions passes through codes the prior rarely
+# produces, and what `slerp` does about it. (b) Name two things the 50-d model gains over the 2-d
+# one and two things it loses, using what you measured (exercise 3 among them).
 
-# %%
-zero_share_answer = ...  # your number
-
-exercises.check_share_read_as_zero(zero_share_answer, vae, read)
+# %% [markdown] deletable=false nbgrader={"cell_type": "markdown", "checksum": "ae1035122d0614a0c40682ad1a63b7c8", "grade": true, "grade_id": "ex4_written", "locked": false, "points": 4, "schema_version": 3, "solution": true, "task": false}
+# *Your answer here.*

@@ -1,7 +1,7 @@
 # ---
 # jupyter:
 #   jupytext:
-#     cell_metadata_filter: tags,nbval_reason,-all
+#     cell_metadata_filter: nbgrader,deletable,editable,tags,nbval_reason,-all
 #     formats: ipynb,py:percent
 #     text_representation:
 #       extension: .py
@@ -496,44 +496,98 @@ print(f"estimate (k = 5000) - ELBO = {estimates[5000] - elbo:.1f} nats: the aver
 # %% [markdown]
 # ## Exercises
 #
-# The series' last three exercises, from a warm-up to a harder one, checked as before (the
-# answers are in `vaebook/solutions.py`; try first).
-#
-# **Exercise 1 (warm-up, a number: reading the beta sweep).** From the rate-distortion
-# `points` of section 2: how many nats per test image is the negative ELBO, D + R, higher at
-# beta = 4 than at beta = 1? Read it from the table or compute it from `points`; within 0.1
-# counts as right. Which of the two terms moved more?
+# Four exercises: an anomaly detector to beat, the importance-weighted bound in code, an anomaly
+# experiment you run and read, and a derivation. This section runs on its own: its first cell
+# loads everything the exercises use, so after a restart you can run it from here (the grader
+# runs only this section). Write each answer where the `...` stands; the cell under it checks your
+# answer on the spot and prints one line: right, not done yet, or a hint at what is off. The
+# checker compares your answer with a reference computed inside `vaebook.exercises`, so any
+# correct way of writing it passes, and it refuses a function that merely calls vaebook's own
+# implementation. Written answers go in the cells that say *Your answer here*; your teacher grades
+# them with the answer key. Points are in brackets.
 
-# %%
-from vaebook import exercises
+# %% deletable=false editable=false nbgrader={"cell_type": "code", "checksum": "c72645376ba89c903fc774536f161dbe", "grade": false, "grade_id": "setup", "locked": true, "schema_version": 3, "solution": false, "task": false}
+import numpy as np
 
-sweep_answer = ...  # your number
+from vaebook import exercises, pretrained
+from vaebook.anomaly import roc_auc
+from vaebook.codes import encode
+from vaebook.data import load_mnist
 
-exercises.check_negative_elbo_increase(sweep_answer, points, BETAS)
+from keras import ops
+
+data = load_mnist()
+no_sevens = pretrained.model_for("without_7", data)  # the VAE of section 1, trained without the 7s
+is_seven = data.y_test == 7
 
 # %% [markdown]
-# **Exercise 2 (a number).** Section 1 found that the ELBO partly measures how complex an image
-# is. Try a detector that knows nothing *but* complexity: score each test image by its total
-# ink, the sum of its pixel values (more ink, higher score), and compute the ROC AUC of that
-# score for "is a 7" with `roc_auc(is_seven, score)`. How does it compare with the AUC of
-# -ELBO? The checker accepts your AUC within 0.005.
+# **Exercise 1 (warm-up, a number) [2 points].** Section 1 found that the ELBO partly measures how
+# complex an image is. Try a detector that knows nothing *but* complexity: score each test image
+# by its total ink, the sum of its pixel values (more ink, higher score), and compute the ROC AUC
+# of that score for "is a 7" with `roc_auc(is_seven, score)`. Within 0.005 counts as right. Is it
+# better than chance?
 
-# %%
-ink_answer = ...  # your number
+# %% deletable=false nbgrader={"cell_type": "code", "checksum": "04cc282b36635333562eeb47c32cd216", "grade": false, "grade_id": "ex1_answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
+ink_answer = (
+    ...  # your code here
+)
 
+# %% deletable=false editable=false nbgrader={"cell_type": "code", "checksum": "53ca58d2322d60bccc91bf627709b141", "grade": true, "grade_id": "ex1_check", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
 exercises.check_ink_auc(ink_answer, data.x_test, data.y_test)
 
+
 # %% [markdown]
-# **Exercise 3 (harder, code).** Write the importance-weighted bound of section 4,
+# **Exercise 2 (code) [3 points].** Write the importance-weighted bound of section 4,
 # `importance_weighted_bound(log_w)`. Its input holds the log weights
 # $\log w_{i,n} = \log p(x_n|z_i) + \log p(z_i) - \log q(z_i|x_n)$ of k samples
 # $z_i \sim q(z|x_n)$ for each of N images, an array of shape (k, N); return
 # $\log \frac{1}{k} \sum_i w_{i,n}$ for each image, shape (N,). Log weights of a 784-pixel image
 # can be -1000 or lower, where `np.exp` gives 0: make it work there too.
 
-# %%
+# %% deletable=false nbgrader={"cell_type": "code", "checksum": "95af6dc0e7d968625dfe8a6b1c6748da", "grade": false, "grade_id": "ex2_answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def importance_weighted_bound(log_w):
     ...  # your code here
 
 
+# %% deletable=false editable=false nbgrader={"cell_type": "code", "checksum": "1ba309fabc856e7471ef8d2c4186aa16", "grade": true, "grade_id": "ex2_check", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
 exercises.check_importance_weighted_bound(importance_weighted_bound)
+
+# %% [markdown]
+# **Exercise 3 (an experiment: a number, then a reading) [2 + 3 points].** Which term of the ELBO
+# flags the 7s? Split the score of section 1 in two, under `no_sevens`: the **rate** of each test
+# image, $R(x) = \mathrm{KL}(q(z|x)\,\|\,p(z))$ (in closed form, from `encode(no_sevens, data.x_test)`),
+# and the **distortion**, $D(x) = -\log p(x|z)$ at the encoder mean (`no_sevens.log_likelihood(x, z)`
+# gives $\log p(x|z)$ for images `x` and codes `z`, as tensors: `ops.convert_to_numpy` turns its
+# output into NumPy). (a) Give the ROC AUC of the rate score for "is a 7" (more nats, more
+# anomalous); within 0.005 counts as right.
+
+# %% deletable=false nbgrader={"cell_type": "code", "checksum": "6f279db98c279fe19145ef2dbdf1e5eb", "grade": false, "grade_id": "ex3_answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
+...  # your code here
+rate_answer = (
+    ...  # your code here
+)
+
+# %% deletable=false editable=false nbgrader={"cell_type": "code", "checksum": "d137055ac9d79dc58b23442d1b3ca5cb", "grade": true, "grade_id": "ex3_check", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+exercises.check_rate_auc(rate_answer, no_sevens, data.x_test, data.y_test)
+
+# %% [markdown]
+# (b) Compute the distortion's AUC too, and set both next to the AUC of -ELBO of section 1. Which
+# term carries the signal that the model never saw a 7, and why would the other one not? What does
+# that suggest for a detector built from this model?
+
+# %% [markdown] deletable=false nbgrader={"cell_type": "markdown", "checksum": "50af8bd22b32b9302fa1a111416d2052", "grade": true, "grade_id": "ex3_written", "locked": false, "points": 3, "schema_version": 3, "solution": true, "task": false}
+# *Your answer here.*
+
+# %% [markdown]
+# **Exercise 4 (derivation) [4 points].** Section 2 calls the rate an upper bound on the
+# information the code carries about the image. Show it. With the data distribution $p(x)$, the
+# encoder $q(z|x)$, and the *aggregate posterior* $q(z) = \mathbb{E}_{p(x)}[q(z|x)]$, prove
+#
+# $$R = \mathbb{E}_{p(x)}\big[\mathrm{KL}(q(z|x)\,\|\,p(z))\big] = I_q(x; z) + \mathrm{KL}(q(z)\,\|\,p(z)),$$
+#
+# where $I_q(x; z) = \mathbb{E}_{p(x)}\big[\mathrm{KL}(q(z|x)\,\|\,q(z))\big]$ is the mutual information between
+# images and codes under the encoder. When is the bound $R \ge I_q(x; z)$ tight, and what does
+# notebook 04's finding that prior samples do not reproduce the data's mix of digits say about it?
+
+# %% [markdown] deletable=false nbgrader={"cell_type": "markdown", "checksum": "ae1035122d0614a0c40682ad1a63b7c8", "grade": true, "grade_id": "ex4_written", "locked": false, "points": 4, "schema_version": 3, "solution": true, "task": false}
+# *Your answer here.*

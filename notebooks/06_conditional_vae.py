@@ -1,7 +1,7 @@
 # ---
 # jupyter:
 #   jupytext:
-#     cell_metadata_filter: tags,nbval_reason,-all
+#     cell_metadata_filter: nbgrader,deletable,editable,tags,nbval_reason,-all
 #     formats: ipynb,py:percent
 #     text_representation:
 #       extension: .py
@@ -435,44 +435,102 @@ print(f"true label minus the bound: {np.mean(true_label[right] - bound_cvae[righ
 # %% [markdown]
 # ## Exercises
 #
-# Three exercises, from a warm-up to a harder one, checked as before (the answers are in
-# `vaebook/solutions.py`; try first).
+# Four exercises: the conditional ELBO on paper, your own MLP networks conditioned on the label
+# and trained in this notebook's `ConditionalVAE`, and Bayes' rule turned into a classifier. This
+# section runs on its own: its first cell loads everything the exercises use, so after a restart
+# you can run it from here (the grader runs only this section). Write each answer where the `...` stands; the cell under it checks your answer on the
+# spot and prints one line: right, not done yet, or a hint at what is off. The checker compares
+# your answer with a reference computed inside `vaebook.exercises`, so any correct way of writing
+# it passes, and it refuses code that merely calls vaebook's own implementation. Written answers
+# go in the cells that say *Your answer here*; your teacher grades them with the answer key.
+# Points are in brackets.
+
+# %% deletable=false editable=false nbgrader={"cell_type": "code", "checksum": "36d4e80b7c86a32ea7c3b730c0ea9da7", "grade": false, "grade_id": "setup", "locked": true, "schema_version": 3, "solution": false, "task": false}
+import numpy as np
+
+from vaebook import exercises, pretrained
+from vaebook.conditional import log_likelihood_under_every_label
+from vaebook.data import load_mnist
+
+import keras
+from keras import layers
+
+data = load_mnist()
+cvae = pretrained.model_for("cvae", data)  # the conditional VAE of this notebook, trained
+x100, y100 = data.x_test[:100], data.y_test[:100]
+
+# %% [markdown]
+# **Exercise 1 (derivation) [3 points].** Derive the bound of section 1 for a conditional VAE
+# whose prior does not depend on the label, $p(z|y) = p(z)$: show that
 #
-# **Exercise 1 (warm-up, code).** Write `one_hot(labels, num_classes)`, the vectors the two
-# networks receive: for N labels, an array of shape (N, num_classes) whose row n is all 0
-# except a 1 in column `labels[n]`.
+# $$\log p(x|y) = \mathbb{E}_{q(z|x,y)}[\log p(x|z,y)] - \mathrm{KL}(q(z|x,y)\,\|\,p(z)) + \mathrm{KL}(q(z|x,y)\,\|\,p(z|x,y)),$$
+#
+# and conclude that the conditional ELBO is a lower bound on $\log p(x|y)$. Where exactly does the
+# assumption $p(z|y) = p(z)$ enter?
 
-# %%
-from vaebook import exercises
+# %% [markdown] deletable=false nbgrader={"cell_type": "markdown", "checksum": "3ab8ae70b7c76944d95d620d41ada0fb", "grade": true, "grade_id": "ex1_written", "locked": false, "points": 3, "schema_version": 3, "solution": true, "task": false}
+# *Your answer here.*
 
+# %% [markdown]
+# **Exercise 2 (conditioning a model you wrote) [5 points].** Condition the MLP VAE of notebook 03
+# on the digit. Write `build_conditional_mlp_encoder(latent_dim, num_classes, hidden)`: inputs
+# `[image, label]` in that order (the label one-hot, shape `(num_classes,)`), the flattened image
+# joined to the label (`layers.Concatenate`), one `Dense(hidden)` layer with a ReLU, and the two
+# heads of `latent_dim` units; and `build_conditional_mlp_decoder(latent_dim, num_classes, hidden)`:
+# inputs `[z, label]`, $z$ joined to the label, one `Dense(hidden)` layer with a ReLU, a `Dense(784)`
+# layer of logits, reshaped to $28 \times 28 \times 1$. The page's `ConditionalVAE` hands each network
+# its inputs in exactly that order. The checker builds a `ConditionalVAE` (the package's copy of
+# the page's class) with your networks, checks that both use the label, compares the loss on
+# fixed weights, inputs and noise with the reference, and trains it briefly on labelled digits.
+# Then try your networks yourself: `ConditionalVAE(build_conditional_mlp_encoder(2),
+# build_conditional_mlp_decoder(2), seed=0)`, compiled and fitted on `(data.x_train,
+# data.y_train)` as the notebook's model is.
 
-def one_hot(labels, num_classes):
+# %% deletable=false nbgrader={"cell_type": "code", "checksum": "26eb90f651ea6fddeb5d32b9746b3906", "grade": false, "grade_id": "ex2_answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
+def build_conditional_mlp_encoder(latent_dim=2, num_classes=10, hidden=256):
+    """q(z|x, y): [image, one-hot label] -> Flatten, joined to the label -> Dense(hidden, relu) -> (z_mean, z_log_var)."""
+    image = keras.Input(shape=(28, 28, 1), name="image")
+    label = keras.Input(shape=(num_classes,), name="label")
     ...  # your code here
 
 
-exercises.check_one_hot(one_hot)
-
-# %% [markdown]
-# **Exercise 2 (a number).** Section 6 says the true label can add at most
-# $\log p(x|y) - \log p(x)$ nats to the log-likelihood of a digit when $p(y) = 1/10$. How many
-# nats is that? (Hint: Bayes' rule, $p(x|y) = p(y|x)\,p(x) / p(y)$, and $p(y|x) \le 1$.) Within
-# 0.01 counts as right.
-
-# %%
-label_gain_answer = ...  # your number
-
-exercises.check_label_gain_limit(label_gain_answer)
-
-# %% [markdown]
-# **Exercise 3 (harder, code).** Write the label-free bound of section 6,
-# `label_free_bound(log_liks)`: its input holds estimates of $\log p(x|y)$ for N images and K
-# labels, shape (N, K); return $\log \frac{1}{K} \sum_y \exp(\text{log\_liks}[n, y])$ for each
-# image, shape (N,). They can be -1000 or lower, where `np.exp` gives 0: make it work there
-# too. Then compare your bound with the mean of each row: which is higher, and why?
-
-# %%
-def label_free_bound_mine(log_liks):
+def build_conditional_mlp_decoder(latent_dim=2, num_classes=10, hidden=256):
+    """p(x|z, y): [z, one-hot label] -> joined -> Dense(hidden, relu) -> Dense(784) logits -> 28x28x1."""
+    z = keras.Input(shape=(latent_dim,), name="z")
+    label = keras.Input(shape=(num_classes,), name="label")
     ...  # your code here
 
 
-exercises.check_label_free_bound(label_free_bound_mine)
+# %% deletable=false editable=false nbgrader={"cell_type": "code", "checksum": "acebb8d714b85fdff80a647a4288e76f", "grade": true, "grade_id": "ex2_check", "locked": true, "points": 5, "schema_version": 3, "solution": false, "task": false}
+exercises.check_conditional_mlp(build_conditional_mlp_encoder, build_conditional_mlp_decoder)
+
+
+# %% [markdown]
+# **Exercise 3 (code) [3 points].** Turn the scores of section 6 into probabilities. Write
+# `label_posterior(log_liks, log_prior)`: for estimates of $\log p(x|y)$ of shape (N, K), one column
+# per label, and the prior's $\log p(y)$ of shape (K,), return $p(y|x)$ by Bayes' rule, an array of
+# shape (N, K) whose rows sum to 1. The log-likelihoods can be -1000 or lower, where `np.exp`
+# gives 0: make it work there too.
+
+# %% deletable=false nbgrader={"cell_type": "code", "checksum": "c90910c27bc0dafe884d94ee8b47b4f3", "grade": false, "grade_id": "ex3_answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
+def label_posterior(log_liks, log_prior):
+    ...  # your code here
+
+
+# %% deletable=false editable=false nbgrader={"cell_type": "code", "checksum": "858876bac2994e9617efc2702e425f89", "grade": true, "grade_id": "ex3_check", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
+exercises.check_label_posterior(label_posterior)
+
+# %% [markdown]
+# **Exercise 4 (a number) [2 points].** How sure is the trained model of the digits it reads?
+# Score the first 100 test digits, `x100`, under every label with
+# `log_likelihood_under_every_label(cvae, x100, k=5)` (as section 6 does, a few seconds), turn the
+# scores into $p(y|x)$ with your `label_posterior` and a uniform prior, and give the average, over
+# the 100 digits, of the probability of the true label `y100`. Within 0.005 counts as right.
+
+# %% deletable=false nbgrader={"cell_type": "code", "checksum": "4ed2bd5efb1cf15c539efd5decea42f5", "grade": false, "grade_id": "ex4_answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
+true_label_answer = (
+    ...  # your code here
+)
+
+# %% deletable=false editable=false nbgrader={"cell_type": "code", "checksum": "a2d0c671869b09739a179d081a85c57e", "grade": true, "grade_id": "ex4_check", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+exercises.check_true_label_probability(true_label_answer, cvae, x100, y100)

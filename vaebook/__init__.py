@@ -12,7 +12,8 @@ Each notebook section maps to one module:
 - :mod:`vaebook.linear_gaussian`: a linear-Gaussian VAE whose log p(x) is exact.
 - :mod:`vaebook.evaluate`: dataset ELBO and the importance-sampled log-likelihood.
 - :mod:`vaebook.cache`: train a model once, load it afterwards.
-- :mod:`vaebook.exercises`: one-line checkers for the notebooks' exercises; :mod:`vaebook.solutions`, their answers.
+- :mod:`vaebook.exercises`: one-line checkers for the notebooks' exercises (their answer key, ``key/`` in the
+  repository, is not part of the package).
 """
 
 import os

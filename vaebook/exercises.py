@@ -1,42 +1,51 @@
 """Checkers for the exercises at the end of notebooks 01-06.
 
-Each checker takes your function or your number, prints one line and returns a :class:`Result`
+Each checker takes your function, class or number, prints one line and returns a :class:`Result`
 (true when the answer is right). The line says one of:
 
-- ``right``: your function matches the reference on seeded random inputs, or your number
-  is within the stated tolerance of the reference computed from the same model and data;
+- ``right``: your function matches the reference on seeded test inputs (or, for an estimator,
+  is unbiased where that is all the exercise asks), or your number is within the stated
+  tolerance of the reference computed from the same model and data;
 - ``not done yet``: the exercise still holds its stub (``...``, or a function that returns None);
 - ``not right yet``, with a hint at what is off: a flipped sign, a mean where a sum
   belongs, a wrong shape, a missing term;
+- ``not accepted``: your function calls vaebook's own implementation of the answer;
 - ``your function raised``: the exception, in one line, and the input it failed on.
 
-The checks never compare text: functions are run on random inputs (seeded, so the line is
-the same at every run), and their outputs compared with the reference solutions in
-:mod:`vaebook.solutions`.
+The references are computed here, from vaebook's own code, and never enter your notebook's
+namespace; the model answers (and the written answers' model solutions) are in the answer key,
+``key/`` in the repository, which the installed package does not include. A stub costs nothing:
+a checker computes its reference only once you have given an answer.
+
+The grader (nbgrader, ``./dev.sh grade``) calls :func:`require` after each check: it raises with
+the checker's line when the answer is not right, so the same hint reaches the feedback.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import dis
+import functools
 import math
 import numbers
+import types
 import warnings
 from statistics import NormalDist
 
 import numpy as np
+import keras
 from keras import ops
+from scipy.special import logsumexp
 
-from vaebook import solutions
-from vaebook.estimators import quadratic, score_function_terms
-from vaebook.codes import latent_dim_of
-from vaebook.latent import prior_radius
+from vaebook import anomaly, architectures, conditional, estimators, evaluate, latent, losses, model
 
-RIGHT, NOT_DONE, WRONG, RAISED = "right", "not done", "wrong", "raised"
+RIGHT, NOT_DONE, WRONG, RAISED, REFUSED = "right", "not done", "wrong", "raised", "not accepted"
 
 
 @dataclasses.dataclass(frozen=True)
 class Result:
-    """What a checker found: ``status`` is one of "right", "not done", "wrong", "raised"; ``message`` the printed line."""
+    """What a checker found: ``status`` is one of "right", "not done", "wrong", "raised", "not accepted";
+    ``message`` the printed line."""
 
     exercise: str
     status: str
@@ -49,6 +58,32 @@ class Result:
         """Show nothing when a notebook cell ends with the check: the checker has printed its line already."""
 
 
+_LAST: dict = {}
+
+
+def _recorded(check):
+    """Keep each checker's latest result, for :func:`require`."""
+
+    @functools.wraps(check)
+    def wrapper(*args, **kwargs):
+        result = check(*args, **kwargs)
+        _LAST[check.__name__.removeprefix("check_")] = result
+        return result
+
+    return wrapper
+
+
+def require(name: str) -> Result:
+    """The grader's test: raise ``AssertionError`` with the checker's line unless the latest check of
+    exercise ``name`` (a checker's name without ``check_``) was right."""
+    result = _LAST.get(name)
+    if result is None:
+        raise AssertionError(f"{name}: not checked: run the cell that calls exercises.check_{name}.")
+    if not result:
+        raise AssertionError(result.message)
+    return result
+
+
 def _report(exercise: str, status: str, text: str) -> Result:
     message = f"{exercise}: {text}"
     print(message)
@@ -58,6 +93,85 @@ def _report(exercise: str, status: str, text: str) -> Result:
 def _one_line(text: str, limit: int = 160) -> str:
     line = " ".join(str(text).split())
     return line if len(line) <= limit else line[: limit - 3] + "..."
+
+
+# --- refusing the package's own answer ----------------------------------------------------------
+
+
+def _functions_of(obj):
+    """The plain functions behind a function, a method or a class (its methods and properties)."""
+    if isinstance(obj, type):
+        found = []
+        for klass in obj.__mro__:
+            if klass.__module__.startswith(("vaebook", "keras", "builtins")):
+                continue
+            for value in vars(klass).values():
+                if isinstance(value, (staticmethod, classmethod)):
+                    value = value.__func__
+                if isinstance(value, property):
+                    found += [f for f in (value.fget, value.fset) if f is not None]
+                elif isinstance(value, types.FunctionType):
+                    found.append(value)
+        return found
+    func = getattr(obj, "__func__", obj)
+    return [func] if isinstance(func, types.FunctionType) else []
+
+
+def _names_used(func) -> set:
+    """Every global or attribute name that ``func``'s code (nested functions included) refers to."""
+    names, stack = set(), [func.__code__]
+    while stack:
+        code = stack.pop()
+        names.update(code.co_names)
+        stack += [c for c in code.co_consts if isinstance(c, types.CodeType)]
+        names.update(i.argval for i in dis.get_instructions(code) if i.opname in ("LOAD_GLOBAL", "LOAD_NAME", "LOAD_ATTR", "LOAD_METHOD"))
+    return {n for n in names if isinstance(n, str)}
+
+
+def package_answer_used(answer, forbidden) -> str | None:
+    """The dotted name of the first vaebook function in ``forbidden`` that ``answer`` (a function or a
+    class) calls, read from its bytecode, else None. Names bound to the function itself, to a module
+    that holds it (``latent.share_within``) and values captured in closures all count."""
+    for func in _functions_of(answer):
+        names = _names_used(func)
+        values = [func.__globals__.get(n) for n in names]
+        values += [cell.cell_contents for cell in (func.__closure__ or ()) if _filled(cell)]
+        for target in forbidden:
+            for value in values:
+                holds = isinstance(value, types.ModuleType) and target.__module__.startswith(value.__name__) and target.__name__ in names
+                if value is target or holds:
+                    return f"{target.__module__}.{target.__name__}"
+    return None
+
+
+def _filled(cell) -> bool:
+    try:
+        cell.cell_contents
+    except ValueError:
+        return False
+    return True
+
+
+def _refused(exercise, answer, forbidden) -> Result | None:
+    used = package_answer_used(answer, forbidden)
+    if used is None:
+        return None
+    return _report(exercise, REFUSED, f"not accepted: your answer calls {used}, vaebook's own implementation of it; write it yourself.")
+
+
+def _early(exercise, answer, forbidden=(), what="write the function") -> Result | None:
+    """The result for a stub, or for an answer that calls vaebook's own implementation; None for any other answer.
+    (A Result that is not right is false: test the returned value with ``is not None``.)"""
+    result = _stub(exercise, answer, what)
+    return _refused(exercise, answer, forbidden) if result is None else result
+
+
+def _stub(exercise, answer, what="write the function") -> Result | None:
+    if answer is None or answer is Ellipsis:
+        return _report(exercise, NOT_DONE, f"not done yet: {what} and run the cell again.")
+    if not callable(answer):
+        return _report(exercise, WRONG, f"not right yet: pass your function itself (its name, no brackets), not a {type(answer).__name__}.")
+    return None
 
 
 # --- code exercises -----------------------------------------------------------------------------
@@ -96,20 +210,41 @@ def _close(out, expected, rtol, atol) -> bool:
     return out.shape == expected.shape and bool(np.allclose(out, expected, rtol=rtol, atol=atol, equal_nan=False))
 
 
+def _quiet():
+    """A context in which the reader's code runs without NumPy's or Python's warnings reaching stderr."""
+    stack = warnings.catch_warnings()
+
+    class _Both:
+        def __enter__(self):
+            stack.__enter__()
+            warnings.simplefilter("ignore")
+            self.err = np.seterr(all="ignore")
+
+        def __exit__(self, *exc):
+            np.seterr(**self.err)
+            return stack.__exit__(*exc)
+
+    return _Both()
+
+
+def _run(func, args):
+    with _quiet():
+        return func(*(_copy(a) for a in args))
+
+
 def _check_function(exercise, func, reference, cases, mistakes=(), shape_hint=None, nonfinite_hint=None,
-                    generic_hint="compare each term with the formula in the exercise", rtol=1e-4, atol=1e-5) -> Result:
-    """Run ``func`` and ``reference`` on every case; report the first of: a stub, an exception, right, a known
-    mistake, a wrong shape, a NaN or inf, a wrong answer on one special case, any other difference."""
-    if func is None or func is Ellipsis:
-        return _report(exercise, NOT_DONE, "not done yet: write the function and run the cell again.")
-    if not callable(func):
-        return _report(exercise, WRONG, f"not right yet: pass your function itself (its name, no brackets), not a {type(func).__name__}.")
+                    generic_hint="compare each term with the formula in the exercise", rtol=1e-4, atol=1e-5,
+                    forbidden=()) -> Result:
+    """Run ``func`` and ``reference`` on every case; report the first of: a stub, the package's own answer, an
+    exception, right, a known mistake, a wrong shape, a NaN or inf, a wrong answer on one special case, any
+    other difference."""
+    early = _early(exercise, func, forbidden)
+    if early is not None:
+        return early
     outputs, expected = [], []
     for case in cases:
         try:
-            with warnings.catch_warnings(), np.errstate(all="ignore"):
-                warnings.simplefilter("ignore")
-                out = func(*(_copy(a) for a in case.args))
+            out = _run(func, case.args)
         except Exception as err:  # the reader's code may raise anything: report it in one line
             return _report(exercise, RAISED, f"your function raised {type(err).__name__}: {_one_line(err)} (on {case.about}).")
         if out is None:
@@ -122,6 +257,10 @@ def _check_function(exercise, func, reference, cases, mistakes=(), shape_hint=No
         expected.append(_as_array(reference(*case.args)))
     if all(_close(o, e, rtol, atol) for o, e in zip(outputs, expected)):
         return _report(exercise, RIGHT, f"right: your function matches the reference on all {len(cases)} test inputs.")
+    return _diagnose(exercise, cases, outputs, expected, mistakes, shape_hint, nonfinite_hint, generic_hint, rtol, atol)
+
+
+def _diagnose(exercise, cases, outputs, expected, mistakes, shape_hint, nonfinite_hint, generic_hint, rtol, atol) -> Result:
     for mistake in mistakes:
         predicted = [mistake.value(*case.args, e) for case, e in zip(cases, expected)]
         pairs = [(o, _as_array(p)) for o, p in zip(outputs, predicted) if p is not None]
@@ -173,27 +312,46 @@ def _check_number(exercise, answer, compute, tol: float, share=False, generic_hi
     return _report(exercise, WRONG, f"not right yet: {value:.4g} is {direction} (the tolerance is {tol:g}); {generic_hint}.")
 
 
-def _check_model(model, name="model"):
-    if not hasattr(getattr(model, "decoder", None), "inputs"):
-        raise TypeError(f"{name} must be a vaebook VAE (from pretrained.load or build_vae), got {type(model).__name__}.")
+def _check_model(vae, name="model"):
+    if not hasattr(getattr(vae, "decoder", None), "inputs"):
+        raise TypeError(f"{name} must be a vaebook VAE (from pretrained.load or build_vae), got {type(vae).__name__}.")
+
+
+def _images_and_labels(x, labels):
+    x, labels = np.asarray(x), np.asarray(labels)
+    if len(x) != len(labels):
+        raise ValueError(f"x has {len(x)} images but labels has {len(labels)}; pass the images and labels of the same digits, "
+                         f"e.g. data.x_test and data.y_test.")
+    return x, labels
 
 
 def _rng(seed):
     return np.random.default_rng(seed)
 
 
+def _codes(vae, x, labels=None):
+    from vaebook.codes import encode
+
+    return encode(vae, x, labels)
+
+
+def _kl_per_image(mean, log_var) -> np.ndarray:
+    return ops.convert_to_numpy(losses.gaussian_kl(mean, log_var)).astype(np.float64)
+
+
 # --- notebook 01 --------------------------------------------------------------------------------
 
 
+@_recorded
 def check_share_within(share_within) -> Result:
-    """Exercise 01 (code): ``share_within(codes, radius)``, the share of codes (N, d) with sqrt(sum_j z_j^2) <= radius."""
+    """Exercise 01.1 (code): ``share_within(codes, radius)``, the share of codes (N, d) with sqrt(sum_j z_j^2) <= radius."""
     rng = _rng(101)
     cases = [
         _Case((rng.normal(0.0, 1.0, (300, 2)), 1.5), "300 codes in 2-d, radius 1.5"),
         _Case((rng.normal(0.3, 2.0, (200, 2)), 2.45), "200 codes in 2-d, radius 2.45"),
         _Case((rng.normal(0.0, 0.7, (250, 3)), 0.8), "250 codes in 3-d, radius 0.8"),
     ]
-    reference = solutions.share_within
+    reference = latent.share_within
     mistakes = [
         _Mistake(lambda c, r, e: 1 - e, "that is the share outside the circle; count the codes with distance <= radius"),
         _Mistake(lambda c, r, e: e * len(c), "that is a count; divide by the number of codes for a share between 0 and 1"),
@@ -210,15 +368,17 @@ def check_share_within(share_within) -> Result:
             return "your function returns one value per code; average them (np.mean) into one share"
         return None
 
-    return _check_function("share_within", share_within, reference, cases, mistakes, shape_hint, rtol=0, atol=1e-9)
+    return _check_function("share_within", share_within, reference, cases, mistakes, shape_hint, rtol=0, atol=1e-9,
+                           forbidden=(latent.share_within, latent.share_in_prior_region))
 
 
+@_recorded
 def check_vae_share_within_one(answer, vae, x) -> Result:
-    """Exercise 01 (number): the share of the VAE's test codes (encoder means of ``x``) within radius 1; tolerance 0.001."""
+    """Exercise 01.2 (number): the share of the VAE's test codes (encoder means of ``x``) within radius 1; tolerance 0.001."""
     _check_model(vae, "vae")
 
     def compute():
-        reference = solutions.vae_share_within(vae, x, 1.0)
+        reference = latent.share_within(_codes(vae, x)[0], 1.0)
         return reference, [
             (1 - reference, "that is the share outside radius 1; the question asks for the share inside"),
             (1 - math.exp(-0.5), "that is the prior's share, 1 - exp(-1/2); the question asks for the VAE's test codes"),
@@ -228,18 +388,25 @@ def check_vae_share_within_one(answer, vae, x) -> Result:
                          generic_hint="use your share_within on the VAE's codes, encode(vae, data.x_test)[0], with radius 1")
 
 
-def check_prior_radius_estimate(answer) -> Result:
-    """Exercise 01 (number): the 95% radius of the 2-d prior, estimated from 100,000 samples; tolerance 0.02."""
+@_recorded
+def check_vae_radius_95(answer, vae, x) -> Result:
+    """Exercise 01.3 (number): the radius within which 95% of the VAE's test codes (encoder means of ``x``) lie:
+    the 0.95 quantile of their distances from 0 (``np.quantile``'s default); tolerance 0.01."""
+    _check_model(vae, "vae")
+
     def compute():
-        reference = prior_radius(0.95, 2)
+        distances = np.linalg.norm(_codes(vae, x)[0].astype(np.float64), axis=1)
+        reference = float(np.quantile(distances, 0.95))
         return reference, [
-            (reference**2, "that is the squared radius (the 95% quantile of z_0^2 + z_1^2); take its square root"),
-            (NormalDist().inv_cdf(0.975), "1.96 holds 95% of one coordinate; the question asks for the distance from 0 in 2-d"),
-            (NormalDist().inv_cdf(0.95), "1.64 is the 95% quantile of one coordinate; the question asks for the distance from 0 in 2-d"),
+            (reference**2, "that is the squared radius (the 0.95 quantile of z_0^2 + z_1^2); take its square root"),
+            (latent.prior_radius(0.95, 2), "that is the prior's 95% radius, the dashed circle; the question asks for the VAE's test codes"),
+            (NormalDist().inv_cdf(0.975), "1.96 holds 95% of one coordinate of the prior; the question asks for the VAE's codes' distances from 0"),
+            (float(np.quantile(distances, 0.05)), "that radius holds only 5% of the codes: take the 0.95 quantile, not the 0.05"),
+            (float(np.quantile(np.abs(_codes(vae, x)[0]), 0.95)), "that is a quantile of the coordinates; take the distances from 0, np.linalg.norm(codes, axis=1)"),
         ]
 
-    return _check_number("the prior's 95% radius", answer, compute, 0.02,
-                         generic_hint="take np.quantile of the distances np.linalg.norm(z, axis=1) at 0.95")
+    return _check_number("95% radius of the VAE's codes", answer, compute, 0.01,
+                         generic_hint="take np.quantile of the distances np.linalg.norm(codes, axis=1) at 0.95")
 
 
 # --- notebook 02 --------------------------------------------------------------------------------
@@ -249,44 +416,18 @@ def _latent_inputs(rng, shape):
     return rng.normal(0.0, 1.5, shape), rng.uniform(-3.0, 2.0, shape)
 
 
-def check_kl_to_prior(kl_to_prior) -> Result:
-    """Exercise 02 (code): ``kl_to_prior(mean, log_var)``, KL(N(mean, diag(exp(log_var))) || N(0, I)) per example,
-    -1/2 sum_j (1 + log_var_j - mean_j^2 - exp(log_var_j)), shape (N,)."""
-    rng = _rng(201)
-    cases = [
-        _Case(_latent_inputs(rng, (5, 2)), "mean and log_var of shape (5, 2)"),
-        _Case(_latent_inputs(rng, (4, 3)), "mean and log_var of shape (4, 3)"),
-        _Case((np.zeros((2, 4)), np.zeros((2, 4))), "mean = 0 and log_var = 0 (q is the prior: KL = 0)"),
-    ]
-
-    def half_sum(terms):
-        return 0.5 * np.sum(terms, axis=-1)
-
-    mistakes = [
-        _Mistake(lambda m, lv, e: -e, "flipped sign: KL = -1/2 * sum(1 + log_var - mean^2 - exp(log_var)), with the leading minus; it is never negative"),
-        _Mistake(lambda m, lv, e: e / m.shape[1], "a mean over the latent dimensions where a sum belongs: sum over axis=-1"),
-        _Mistake(lambda m, lv, e: 2 * e, "twice the KL: the factor 1/2 is missing"),
-        _Mistake(lambda m, lv, e: e - half_sum(m**2), "the mean term is missing: each dimension adds mean_j^2 / 2"),
-        _Mistake(lambda m, lv, e: e + half_sum(1 + 0 * m), "off by latent_dim / 2: the 1 inside the sum is missing (the KL must be 0 at mean = 0, log_var = 0)"),
-        _Mistake(lambda m, lv, e: e - half_sum(np.exp(lv) - np.exp(0.5 * lv)),
-                 "the variance term: sigma^2 = exp(log_var), not exp(log_var / 2), which is sigma"),
-        _Mistake(lambda m, lv, e: e + 0.25 * np.sum(lv, axis=-1), "the log term: use log_var = log sigma^2 as it is, not log sigma = log_var / 2"),
-        _Mistake(lambda m, lv, e: np.sum(e), "one KL per example, shape (N,): sum over the latent axis only (axis=-1), not over the batch too"),
-        _Mistake(lambda m, lv, e: np.mean(e), "one KL per example, shape (N,): sum over axis=-1 and don't average over the batch"),
-        _Mistake(lambda m, lv, e: solutions.kl_terms(m, lv),
-                 "your function returns one value per latent dimension, shape (N, latent_dim): sum them over axis=-1"),
-        _Mistake(lambda m, lv, e: solutions.kl_terms(m, lv).sum(axis=0), "summed over the batch axis: sum over axis=-1, the latent dimensions"),
-    ]
-    return _check_function("kl_to_prior", kl_to_prior, solutions.kl_to_prior, cases, mistakes)
-
-
+@_recorded
 def check_reparameterize(reparameterize) -> Result:
-    """Exercise 02 (code): ``reparameterize(mean, log_var, eps)``, z = mean + exp(log_var / 2) * eps, elementwise."""
+    """Exercise 02.1 (code): ``reparameterize(mean, log_var, eps)``, z = mean + exp(log_var / 2) * eps, elementwise."""
     rng = _rng(202)
     cases = [
         _Case((*_latent_inputs(rng, (4, 2)), rng.normal(size=(4, 2))), "arrays of shape (4, 2)"),
         _Case((*_latent_inputs(rng, (3, 5)), rng.normal(size=(3, 5))), "arrays of shape (3, 5)"),
     ]
+
+    def reference(mean, log_var, eps):
+        return mean + np.exp(0.5 * log_var) * eps
+
     mistakes = [
         _Mistake(lambda m, lv, eps, e: m + np.exp(lv) * eps,
                  "eps is scaled by the variance exp(log_var); scale it by the standard deviation exp(log_var / 2)"),
@@ -296,200 +437,530 @@ def check_reparameterize(reparameterize) -> Result:
                  "z = mean + sigma * eps, with a plus: mean - sigma * eps has the same distribution, but not the same z for the given eps"),
         _Mistake(lambda m, lv, eps, e: e - m, "the mean is missing: z = mean + sigma * eps"),
     ]
-    return _check_function("reparameterize", reparameterize, solutions.reparameterize, cases, mistakes,
-                           generic_hint="use the eps you are given (draw no noise of your own): z = mean + exp(log_var / 2) * eps")
+    return _check_function("reparameterize", reparameterize, reference, cases, mistakes,
+                           generic_hint="use the eps you are given (draw no noise of your own): z = mean + exp(log_var / 2) * eps",
+                           forbidden=(losses.reparameterize,))
+
+
+def _kl_diagonal(mq, lvq, mp, lvp):
+    """KL(N(mq, diag e^lvq) || N(mp, diag e^lvp)) per row, summed over the last axis."""
+    return 0.5 * np.sum(lvp - lvq + (np.exp(lvq) + (mq - mp) ** 2) / np.exp(lvp) - 1.0, axis=-1)
+
+
+@_recorded
+def check_kl_diagonal(kl_diagonal) -> Result:
+    """Exercise 02.3 (code): ``kl_diagonal(mean_q, log_var_q, mean_p, log_var_p)``, KL(q || p) for two Gaussians with
+    diagonal covariances, one per row, summed over the latent dimensions: shape (N,)."""
+    rng = _rng(203)
+    shapes = [(5, 2), (4, 3)]
+    cases = [_Case((*_latent_inputs(rng, s), *_latent_inputs(rng, s)), f"q and p of shape {s}") for s in shapes]
+    cases.append(_Case((*_latent_inputs(rng, (3, 4)), np.zeros((3, 4)), np.zeros((3, 4))), "p = N(0, I), shape (3, 4)"))
+    cases.append(_Case((np.ones((2, 3)), np.full((2, 3), -0.5), np.ones((2, 3)), np.full((2, 3), -0.5)),
+                       "q = p (the KL must be 0)", "not 0 when q = p: check the constant -1 in each dimension's term"))
+
+    def half_sum(t):
+        return 0.5 * np.sum(t, axis=-1)
+
+    mistakes = [
+        _Mistake(lambda mq, lvq, mp, lvp, e: -e, "flipped sign: a KL divergence is never negative"),
+        _Mistake(lambda mq, lvq, mp, lvp, e: _kl_diagonal(mp, lvp, mq, lvq),
+                 "that is KL(p || q): the expectation is under q, so the variance ratio is sigma_q^2 / sigma_p^2 and the mean gap is divided by sigma_p^2"),
+        _Mistake(lambda mq, lvq, mp, lvp, e: 2 * e, "twice the KL: the factor 1/2 is missing"),
+        _Mistake(lambda mq, lvq, mp, lvp, e: e / mq.shape[1], "a mean over the latent dimensions where a sum belongs: sum over axis=-1"),
+        _Mistake(lambda mq, lvq, mp, lvp, e: e - half_sum((mq - mp) ** 2 / np.exp(lvp)) + half_sum((mq - mp) ** 2),
+                 "the mean term is (mu_q - mu_p)^2 / sigma_p^2: divide the squared gap by p's variance"),
+        _Mistake(lambda mq, lvq, mp, lvp, e: e - half_sum(lvp - lvq), "the log term log(sigma_p^2 / sigma_q^2) is missing"),
+        _Mistake(lambda mq, lvq, mp, lvp, e: e + half_sum(1 + 0 * mq), "the constant -1 per dimension is missing (the KL must be 0 when q = p)"),
+        _Mistake(lambda mq, lvq, mp, lvp, e: np.stack([_kl_diagonal(mq[:, [j]], lvq[:, [j]], mp[:, [j]], lvp[:, [j]])
+                                                        for j in range(mq.shape[1])], axis=1),
+                 "your function returns one value per latent dimension; sum them over axis=-1, for one KL per row"),
+        _Mistake(lambda mq, lvq, mp, lvp, e: np.sum(e), "one KL per row, shape (N,): sum over the latent axis only, not over the rows too"),
+    ]
+    return _check_function("kl_diagonal", kl_diagonal, _kl_diagonal, cases, mistakes,
+                           generic_hint="each dimension adds 1/2 [log(sigma_p^2 / sigma_q^2) + (sigma_q^2 + (mu_q - mu_p)^2) / sigma_p^2 - 1]",
+                           forbidden=(losses.gaussian_kl, losses.gaussian_kl_monte_carlo))
+
+
+@functools.lru_cache(maxsize=2)
+def _ppca(n_train: int):
+    from vaebook.data import load_mnist
+    from vaebook.linear_gaussian import fit_ppca
+
+    return fit_ppca(load_mnist(verbose=False).x_train[:n_train], latent_dim=2, seed=0)
+
+
+@_recorded
+def check_mean_kl_to_prior(answer, x) -> Result:
+    """Exercise 02.3b (number): the PPCA encoder's KL(q(z|x) || p(z)) averaged over the images ``x``, for the PPCA
+    ``fit_ppca(data.x_train, latent_dim=2, seed=0)``; tolerance 0.01 nats."""
+
+    def compute():
+        reference = float(np.mean(_kl_per_image(*_codes(_ppca(4000), x))))
+        return reference, [
+            (-reference, "flipped sign: a KL divergence is never negative"),
+            (reference / 2, "that is a mean over the latent dimensions too: sum over them, average over the images"),
+            (reference * len(x), "that is a sum over the images: the question asks for the average per image"),
+        ]
+
+    return _check_number("mean KL(q(z|x) || p(z)) of the PPCA encoder", answer, compute, 0.01,
+                         generic_hint="apply your kl_diagonal, with p's mean and log-variance 0, to encode(ppca, x) and average over the images")
 
 
 def _quadratic(target):
-    """f(z) = -(z - target)^2 / 2 (:func:`vaebook.estimators.quadratic` without its derivative)."""
-    return lambda z: quadratic(z, target)[0]
+    """f(z) = -(z - target)^2 / 2, whose expectation under N(mu, sigma^2) has the gradient target - mu."""
+    return lambda z: estimators.quadratic(z, target)[0]
 
 
+@_recorded
 def check_score_function_gradient(score_function_gradient) -> Result:
-    """Exercise 02 (code): ``score_function_gradient(f, mu, sigma, eps)``, the score-function estimate of
-    d/dmu E_{z ~ N(mu, sigma^2)}[f(z)]: the mean of f(z) * (z - mu) / sigma^2 over z = mu + sigma * eps."""
-    rng = _rng(203)
+    """Exercise 02.4 (code): ``score_function_gradient(f, mu, sigma, eps)``, a score-function estimate of
+    d/dmu E_{z ~ N(mu, sigma^2)}[f(z)] from the draws z = mu + sigma * eps.
+
+    The plain estimate, the mean of f(z) (z - mu) / sigma^2, is right; so is any other estimate built from values
+    of f that is unbiased (a baseline that does not depend on the draw it multiplies, for example): on the
+    quadratic f with a known gradient, at sigma = 1.5, 4,000 estimates from 5 draws each must average to it within
+    4 standard errors."""
+    exercise = "score_function_gradient"
+    early = _early(exercise, score_function_gradient, (estimators.score_function_terms, estimators.gradient_samples, estimators.compare_estimators))
+    if early is not None:
+        return early
+    rng = _rng(204)
     cases = [
         _Case((_quadratic(2.0), 0.5, 1.5, rng.normal(size=2000)), "f(z) = -(z - 2)^2 / 2, mu = 0.5, sigma = 1.5, 2,000 draws"),
         _Case((np.sin, -1.0, 0.5, rng.normal(size=500)), "f = sin, mu = -1, sigma = 0.5, 500 draws"),
         _Case((np.exp, 0.2, 2.0, rng.normal(size=1000)), "f = exp, mu = 0.2, sigma = 2, 1,000 draws"),
     ]
 
+    def plain(f, mu, sigma, eps):
+        z = mu + sigma * eps
+        return float(np.mean(estimators.score_function_terms(f(z), z, mu, sigma)))
+
+    outputs = []
+    for case in cases:
+        try:
+            out = _run(score_function_gradient, case.args)
+        except Exception as err:
+            return _report(exercise, RAISED, f"your function raised {type(err).__name__}: {_one_line(err)} (on {case.about}).")
+        if out is None:
+            return _report(exercise, NOT_DONE, "not done yet: your function returns None; write its body, `return` the result and run the cell again.")
+        try:
+            outputs.append(_as_array(out))
+        except (TypeError, ValueError):
+            return _report(exercise, WRONG, f"not right yet: your function returns a {type(out).__name__}; return one number.")
+    expected = [_as_array(plain(*c.args)) for c in cases]
+    if all(_close(o, e, 1e-4, 1e-5) for o, e in zip(outputs, expected)):
+        return _report(exercise, RIGHT, f"right: your function matches the plain score-function estimate on all {len(cases)} test inputs.")
+    if all(o.shape == () and np.isfinite(o) for o in outputs):
+        verdict = _unbiased(score_function_gradient)
+        if isinstance(verdict, Result):
+            return verdict
+        mean, stderr, exact, draws = verdict
+        if abs(mean - exact) <= 4 * stderr:
+            return _report(exercise, RIGHT, f"right: not the plain estimate, but unbiased: 4,000 of your estimates average {mean:.3f} +- {stderr:.3f} where the gradient is {exact:g}.")
+        if abs(mean - exact * (1 - 1 / draws)) <= 4 * stderr:
+            return _report(exercise, WRONG, "not right yet: biased by a factor 1 - 1/n: your baseline uses the draw it multiplies; "
+                                            "leave that draw out of the baseline (or use a constant such as f(mu))")
+
     def terms(f, mu, sigma, eps):
         z = mu + sigma * eps
-        return score_function_terms(f(z), z, mu, sigma)
+        return estimators.score_function_terms(f(z), z, mu, sigma)
 
     mistakes = [
         _Mistake(lambda f, mu, s, eps, e: -e, "flipped sign: the score is (z - mu) / sigma^2, not (mu - z) / sigma^2"),
         _Mistake(lambda f, mu, s, eps, e: e * s, "the score of N(mu, sigma^2) is (z - mu) / sigma^2: you divided by sigma, not sigma^2"),
         _Mistake(lambda f, mu, s, eps, e: e * s**2, "the score (z - mu) / sigma^2 needs its division by sigma^2"),
         _Mistake(lambda f, mu, s, eps, e: e * len(eps), "a sum over the draws where a mean belongs: average the per-draw estimates"),
-        _Mistake(lambda f, mu, s, eps, e: terms(f, mu, s, eps),
-                 "your function returns one estimate per draw; average them (np.mean) into one number"),
+        _Mistake(lambda f, mu, s, eps, e: terms(f, mu, s, eps), "your function returns one estimate per draw; average them (np.mean) into one number"),
     ]
-    return _check_function("score_function_gradient", score_function_gradient, solutions.score_function_gradient, cases, mistakes,
-                           generic_hint="with z = mu + sigma * eps, average f(z) * (z - mu) / sigma^2 (the score-function estimate uses values of f, never its slope)")
+    return _diagnose(exercise, cases, outputs, expected, mistakes, None, None,
+                     "with z = mu + sigma * eps, average f(z) * (z - mu) / sigma^2 (the score-function estimate uses values of f, never its slope)",
+                     1e-4, 1e-5)
 
 
-def check_mean_kl_to_prior(answer, model, x) -> Result:
-    """Exercise 02 (number): the encoder's KL(q(z|x) || p(z)), averaged over the images ``x``; tolerance 0.01 nats."""
-    _check_model(model)
-
-    def compute():
-        reference = solutions.mean_kl_to_prior(model, x)
-        return reference, [
-            (-reference, "flipped sign: a KL divergence is never negative"),
-            (reference / latent_dim_of(model), "that is a mean over the latent dimensions too: sum over them, average over the images"),
-            (reference * len(x), "that is a sum over the images: the question asks for the average per image"),
-        ]
-
-    return _check_number("mean KL(q(z|x) || p(z))", answer, compute, 0.01,
-                         generic_hint="apply your kl_to_prior to encode(model, x) and average the result over the images")
+def _unbiased(func, repeats: int = 4000, draws: int = 5):
+    """Mean and standard error of ``repeats`` estimates of ``func`` from ``draws`` draws each, on f(z) = -(z - 2)^2 / 2
+    at mu = 0.5, sigma = 1.5 (gradient 1.5, for every sigma); or a Result if the function fails."""
+    eps = _rng(205).standard_normal((repeats, draws))
+    f = _quadratic(2.0)
+    try:
+        with _quiet():
+            estimates = np.array([float(np.asarray(func(f, 0.5, 1.5, e.copy()))) for e in eps])
+    except Exception as err:
+        return _report("score_function_gradient", RAISED, f"your function raised {type(err).__name__}: {_one_line(err)} (on 5 draws at a time).")
+    if not np.all(np.isfinite(estimates)):
+        return _report("score_function_gradient", WRONG, "not right yet: your function returns NaN or inf on 5 draws at a time.")
+    return float(estimates.mean()), float(estimates.std(ddof=1) / math.sqrt(repeats)), estimators.exact_gradient(0.5, 2.0), draws
 
 
 # --- notebook 03 --------------------------------------------------------------------------------
 
 
-def _confident_case():
-    """Logits of +-40 on four pixels, wrong about two of them: log p(x|z) = -80 (nearly), finite."""
-    logits = np.array([[40.0, -40.0, 40.0, -40.0]])
-    x = np.array([[0.0, 1.0, 1.0, 0.0]])
-    return x, logits
+def _model_like(obj) -> bool:
+    return hasattr(obj, "inputs") and hasattr(obj, "outputs") and callable(obj)
 
 
-def check_log_likelihood_from_logits(log_likelihood_from_logits) -> Result:
-    """Exercise 03 (code): ``log_likelihood_from_logits(x, logits)``, the Bernoulli log p(x|z) of each image,
-    sum_i [x_i l_i - softplus(l_i)] over all its pixels, shape (N,)."""
+def _shape(t):
+    return tuple(None if d is None else int(d) for d in t.shape)
+
+
+def _mlp_weights(latent_dim, hidden, extra_in=0):
+    encoder = (784 + extra_in) * hidden + hidden + 2 * (hidden * latent_dim + latent_dim)
+    decoder = (latent_dim + extra_in) * hidden + hidden + hidden * 784 + 784
+    return encoder, decoder
+
+
+def _build_networks(exercise, builders, args):
+    """Call each builder on ``args``; a Result when one is a stub, raises, returns None or no Keras model."""
+    nets = []
+    for build, name in builders:
+        early = _stub(exercise, build, f"write {name}")
+        if early is not None:
+            return early
+        try:
+            with _quiet():
+                net = build(*args)
+        except Exception as err:
+            return _report(exercise, RAISED, f"your {name} raised {type(err).__name__}: {_one_line(err)} (on arguments {args}).")
+        if net is None:
+            return _report(exercise, NOT_DONE, f"not done yet: your {name} returns None; `return keras.Model(inputs, outputs)` and run the cell again.")
+        if not _model_like(net):
+            return _report(exercise, WRONG, f"not right yet: your {name} returns a {type(net).__name__}; return a keras.Model.")
+        nets.append(net)
+    return nets
+
+
+def _unconstrained_outputs(exercise, encoder, decoder, encoder_input, decoder_input) -> Result | None:
+    with _quiet():
+        mean, log_var = (ops.convert_to_numpy(t) for t in encoder(encoder_input))
+        logits = ops.convert_to_numpy(decoder(decoder_input))
+    if np.all(log_var >= 0) or np.all(log_var <= 0):
+        return _report(exercise, WRONG, "not right yet: the log-variance head gives only one sign; give it no activation (every real number is a valid log-variance)")
+    if np.all(mean >= 0):
+        return _report(exercise, WRONG, "not right yet: the mean head gives no negative values; give it no activation")
+    if np.all((logits >= 0) & (logits <= 1)):
+        return _report(exercise, WRONG, "not right yet: the decoder's outputs all lie in [0, 1]: it must output logits (no sigmoid); the loss applies the sigmoid itself")
+    return None
+
+
+@_recorded
+def check_mlp_networks(build_mlp_encoder, build_mlp_decoder) -> Result:
+    """Exercise 03.1 (code): ``build_mlp_encoder(latent_dim, hidden)`` (28x28x1 images -> Flatten -> Dense(hidden, relu)
+    -> two heads Dense(latent_dim): mean and log-variance) and ``build_mlp_decoder(latent_dim, hidden)`` (z ->
+    Dense(hidden, relu) -> Dense(784) logits -> 28x28x1)."""
+    exercise = "MLP encoder and decoder"
+    builders = [(build_mlp_encoder, "build_mlp_encoder"), (build_mlp_decoder, "build_mlp_decoder")]
+    for build, _ in builders:
+        early = _early(exercise, build, (architectures.build_mlp_encoder, architectures.build_mlp_decoder,
+                                                                       architectures.build_vae, model.build_conv_encoder, model.build_conv_decoder))
+        if early is not None:
+            return early
+    latent_dim, hidden = 3, 32
+    nets = _build_networks(exercise, builders, (latent_dim, hidden))
+    if isinstance(nets, Result):
+        return nets
+    encoder, decoder = nets
+    if len(encoder.inputs) != 1 or _shape(encoder.inputs[0])[1:] != (28, 28, 1):
+        return _report(exercise, WRONG, "not right yet: the encoder takes one input, the images: keras.Input(shape=(28, 28, 1)), then Flatten")
+    if len(encoder.outputs) != 2 or any(_shape(t)[1:] != (latent_dim,) for t in encoder.outputs):
+        return _report(exercise, WRONG, f"not right yet: the encoder must output two tensors, mean and log-variance, each of shape (N, latent_dim); "
+                                        f"for latent_dim={latent_dim} it gives {[_shape(t) for t in encoder.outputs]}")
+    if len(decoder.inputs) != 1 or _shape(decoder.inputs[0])[1:] != (latent_dim,):
+        return _report(exercise, WRONG, "not right yet: the decoder takes one input, the code: keras.Input(shape=(latent_dim,))")
+    if len(decoder.outputs) != 1 or _shape(decoder.outputs[0])[1:] != (28, 28, 1):
+        return _report(exercise, WRONG, f"not right yet: the decoder must output logits of shape (N, 28, 28, 1) (Reshape the 784 logits); "
+                                        f"it gives {[_shape(t) for t in decoder.outputs]}")
+    want = _mlp_weights(latent_dim, hidden)
+    got = (encoder.count_params(), decoder.count_params())
+    if got != want:
+        return _report(exercise, WRONG, f"not right yet: for latent_dim={latent_dim}, hidden={hidden} your networks have {got[0]:,} and {got[1]:,} weights, "
+                                        f"where one hidden Dense(hidden) layer each gives {want[0]:,} and {want[1]:,}")
     rng = _rng(301)
-    cases = [
-        _Case((rng.uniform(size=(4, 28, 28, 1)), rng.normal(0.0, 3.0, (4, 28, 28, 1))), "4 grey images of shape (28, 28, 1)"),
-        _Case(((rng.uniform(size=(3, 784)) < 0.3).astype(np.float64), rng.normal(0.0, 3.0, (3, 784))), "3 binary images of 784 pixels"),
-        _Case(_confident_case(), "confident logits of +-40",
-              hint="wrong for confident logits (+-40) only: clipping probabilities caps the penalty; compute from the logits, x * l - softplus(l)"),
+    early = _unconstrained_outputs(exercise, encoder, decoder, rng.uniform(size=(8, 28, 28, 1)).astype("float32"),
+                                   rng.normal(size=(8, latent_dim)).astype("float32"))
+    if early is not None:
+        return early
+    return _report(exercise, RIGHT, "right: shapes, weight counts and unconstrained outputs (mean, log-variance, logits) as asked.")
+
+
+class _FixedSampling:
+    """Stands in for a model's sampling layer: z = mean + exp(log_var / 2) * eps with a fixed eps, so that the
+    model's loss becomes a deterministic function of its weights and inputs."""
+
+    def __init__(self, eps):
+        self.eps = np.asarray(eps, np.float32)
+
+    def __call__(self, mean, log_var):
+        return mean + ops.exp(0.5 * log_var) * self.eps
+
+
+def _with_sampling(vae, sampling):
+    """Set ``vae.sampling`` past Keras' tracking of sub-layers (a built model takes no new ones); return the old one."""
+    old = vae.sampling
+    object.__setattr__(vae, "sampling", sampling)
+    return old
+
+
+def _fixed_weights(net, seed, scale=0.3):
+    rng = _rng(seed)
+    net.set_weights([rng.normal(0.0, scale, w.shape).astype("float32") for w in net.get_weights()])
+
+
+def _same_loss(value, expected) -> bool:
+    """Equal up to float32 rounding of a sum over 784 pixels (0.01 nats), far below any mistake's difference."""
+    return abs(value - expected) <= 0.01 + 1e-6 * abs(expected)
+
+
+def _spread_kl_weights(encoder, seed):
+    """Weights for an MLP encoder of 4 latent dimensions (from :func:`vaebook.architectures.build_mlp_encoder`) under
+    which, on uniform random images, the batch-average KL of the dimensions is about 0.04, 0.9, 4.5 and 5 nats, and
+    each image's KL in the last three straddles 0.6: every way of clamping the KL at 0.6 gives another loss."""
+    w = [_rng(seed).normal(0.0, 1.0, v.shape).astype("float32") for v in encoder.get_weights()]
+    w[0], w[1] = 0.05 * w[0], 0.0 * w[1]
+    w[2], w[3] = w[2] * np.array([0.1, 0.5, 1.0, 2.5], "float32"), 0.0 * w[3]
+    w[4], w[5] = 0.1 * w[4], np.full(w[5].shape, -0.5, "float32")
+    encoder.set_weights(w)
+
+
+def _numpy_loss(x, logits, mean, log_var, weight, clamp=None):
+    """The reference loss: mean over the batch of -log p(x|z) summed over pixels, plus weight * KL, where the KL
+    term is sum_j max(clamp, batch mean of KL_j) with free bits, else the batch mean of sum_j KL_j."""
+    x, logits = (np.asarray(t, np.float64).reshape(len(x), -1) for t in (x, logits))
+    reconstruction = np.mean(np.sum(np.logaddexp(0, logits) - x * logits, axis=1))
+    kl = 0.5 * (mean.astype(np.float64) ** 2 + np.expm1(log_var.astype(np.float64)) - log_var)
+    kl_term = np.sum(kl.mean(axis=0)) if clamp is None else np.sum(np.maximum(clamp, kl.mean(axis=0)))
+    return reconstruction + weight * kl_term, reconstruction, kl
+
+
+def _digits(n, labels=False):
+    from vaebook.data import load_mnist
+
+    data = load_mnist(verbose=False)
+    return (data.x_train[:n], data.y_train[:n]) if labels else data.x_train[:n]
+
+
+def _loss_value(vae, inputs, training):
+    """The model's loss on ``inputs`` as a float (None when its compute_loss returns None)."""
+    with _quiet():
+        loss = vae.compute_loss(inputs, y_pred=vae(inputs), training=training)
+    return None if loss is None else float(ops.convert_to_numpy(loss))
+
+
+def _lowered_by_training(vae, inputs, fixed, epochs=2) -> tuple:
+    """The evaluation loss on a fixed batch (fixed eps) before and after ``epochs`` of Adam on 512 digits."""
+    real = _with_sampling(vae, fixed)
+    before = _loss_value(vae, inputs, training=False)
+    _with_sampling(vae, real)
+    train = _digits(512, labels=isinstance(inputs, tuple))
+    with _quiet():
+        vae.compile(optimizer=keras.optimizers.Adam(1e-3))
+        vae.fit(train, epochs=epochs, batch_size=64, verbose=0, shuffle=False)
+    _with_sampling(vae, fixed)
+    after = _loss_value(vae, inputs, training=False)
+    _with_sampling(vae, real)
+    return before, after
+
+
+def _returns_nothing(func) -> bool:
+    """True when ``func``'s source has no ``return`` with a value (a stub such as ``...``), read with ``ast``."""
+    import ast
+    import inspect
+    import textwrap
+
+    try:
+        tree = ast.parse(textwrap.dedent(inspect.getsource(func)))
+    except (OSError, TypeError, SyntaxError):
+        return False
+    return not any(isinstance(node, ast.Return) and node.value is not None for node in ast.walk(tree))
+
+
+@_recorded
+def check_free_bits_vae(FreeBitsVAE) -> Result:
+    """Exercise 03.2 (code): ``FreeBitsVAE(VAE)``, whose ``compute_loss`` charges each latent dimension at least
+    ``free_bits`` nats: loss = mean over the batch of -log p(x|z) + w * sum_j max(free_bits, batch mean of KL_j),
+    with w = kl_weight in training and beta in evaluation. Checked on fixed weights, inputs and eps against the
+    reference, then trained for 2 epochs on 512 digits: the loss must fall."""
+    exercise = "FreeBitsVAE"
+    if FreeBitsVAE is None or FreeBitsVAE is Ellipsis:
+        return _report(exercise, NOT_DONE, "not done yet: write the class and run the cell again.")
+    # The page's VAE or the package's copy of it: the same code, two class objects.
+    if not (isinstance(FreeBitsVAE, type) and issubclass(FreeBitsVAE, keras.Model) and hasattr(FreeBitsVAE, "log_likelihood")):
+        return _report(exercise, WRONG, "not right yet: pass your class itself (FreeBitsVAE, a subclass of VAE).")
+    own = vars(FreeBitsVAE).get("compute_loss")
+    if own is None or _returns_nothing(own):
+        return _report(exercise, NOT_DONE, "not done yet: write the body of compute_loss, `return` the loss and run the cell again.")
+    latent_dim, hidden, free_bits, beta, weight = 4, 16, 0.6, 1.5, 0.7
+    encoder = architectures.build_mlp_encoder(latent_dim, hidden=(hidden,))
+    decoder = architectures.build_mlp_decoder(latent_dim, hidden=(hidden,))
+    _spread_kl_weights(encoder, 31)
+    _fixed_weights(decoder, 32, scale=0.1)
+    try:
+        with _quiet():
+            vae = FreeBitsVAE(encoder, decoder, free_bits=free_bits, beta=beta, seed=0)
+    except Exception as err:
+        return _report(exercise, RAISED, f"your class raised {type(err).__name__}: {_one_line(err)} (on FreeBitsVAE(encoder, decoder, free_bits={free_bits}, beta={beta}, seed=0)).")
+    rng = _rng(303)
+    x = rng.uniform(size=(16, 28, 28, 1)).astype("float32")
+    eps = rng.normal(size=(16, latent_dim)).astype("float32")
+    fixed = _FixedSampling(eps)
+    real = _with_sampling(vae, fixed)
+    vae.kl_weight.assign(weight)
+    losses_seen = {}
+    for training in (True, False):
+        try:
+            value = _loss_value(vae, x, training)
+        except Exception as err:
+            return _report(exercise, RAISED, f"your compute_loss raised {type(err).__name__}: {_one_line(err)} (training={training}).")
+        if value is None or not np.isfinite(value):
+            return _report(exercise, WRONG if value is not None else NOT_DONE,
+                           "not done yet: your compute_loss returns None; return the loss" if value is None else "not right yet: your loss is NaN or inf")
+        losses_seen[training] = value
+    _with_sampling(vae, real)
+    with _quiet():
+        mean, log_var = (ops.convert_to_numpy(t) for t in encoder(x))
+        logits = ops.convert_to_numpy(decoder(mean + np.exp(0.5 * log_var) * eps))
+    expected = {t: _numpy_loss(x, logits, mean, log_var, weight if t else beta, free_bits)[0] for t in (True, False)}
+    if all(_same_loss(losses_seen[t], expected[t]) for t in (True, False)):
+        try:
+            before, after = _lowered_by_training(vae, x, fixed)
+        except Exception as err:
+            return _report(exercise, RAISED, f"training your model for 2 epochs raised {type(err).__name__}: {_one_line(err)}")
+        if not after < before:
+            return _report(exercise, WRONG, f"not right yet: the loss matches on fixed weights, but 2 epochs of training did not lower it ({before:.1f} -> {after:.1f} nats)")
+        return _report(exercise, RIGHT, f"right: your loss matches the reference on fixed weights and inputs (training and evaluation), "
+                                        f"and 2 epochs on 512 digits lowered it from {before:.1f} to {after:.1f} nats.")
+    _, reconstruction, kl = _numpy_loss(x, logits, mean, log_var, 1.0, free_bits)
+    kl_bar = kl.mean(axis=0)
+
+    def with_kl(term, training=True):
+        return reconstruction + (weight if training else beta) * term
+
+    candidates = [
+        (lambda t: with_kl(kl_bar.sum(), t), "that is the VAE's loss without free bits: clamp each dimension's batch-average KL at free_bits, sum_j max(free_bits, KL_j)"),
+        (lambda t: with_kl(np.mean(np.sum(np.maximum(free_bits, kl), axis=1)), t),
+         "you clamped each image's KL per dimension; clamp the batch average of each dimension, max(free_bits, mean over the batch of KL_j)"),
+        (lambda t: with_kl(np.sum(np.minimum(free_bits, kl_bar)), t), "max, not min: a dimension is charged at least free_bits nats"),
+        (lambda t: with_kl(np.mean(np.maximum(free_bits, kl_bar)), t), "a mean over the latent dimensions where a sum belongs"),
+        (lambda t: with_kl(np.sum(np.maximum(free_bits, kl_bar))) if t else with_kl(np.sum(np.maximum(free_bits, kl_bar)), True),
+         "in evaluation (training=False) weigh the KL term by self.beta, as the VAE does; self.kl_weight only in training"),
+        (lambda t: reconstruction + (beta if t else beta) * np.sum(np.maximum(free_bits, kl_bar)),
+         "in training weigh the KL term by self.kl_weight (the warm-up sets it), not by beta"),
+        (lambda t: reconstruction + np.sum(np.maximum(free_bits, kl_bar)), "the KL term needs its weight: self.kl_weight in training, self.beta in evaluation"),
+        (lambda t: reconstruction / 784 + (weight if t else beta) * np.sum(np.maximum(free_bits, kl_bar)),
+         "a mean over the pixels where a sum belongs: self.log_likelihood already sums over the pixels; average it over the batch only"),
+        (lambda t: -reconstruction + (weight if t else beta) * np.sum(np.maximum(free_bits, kl_bar)),
+         "the reconstruction term's sign: the loss holds -log p(x|z), minus the log-likelihood"),
     ]
-    reference = solutions.log_likelihood_from_logits
-    mistakes = [
-        _Mistake(lambda x, l, e: -e, "flipped sign: that is the cross-entropy, the loss; the log-likelihood is its negative"),
-        _Mistake(lambda x, l, e: e / np.prod(np.shape(l)[1:]),
-                 "a mean over the pixels where a sum belongs: log p(x|z) sums over every pixel of the image"),
-        _Mistake(lambda x, l, e: reference(1 - x, l), "x and 1 - x are swapped: a pixel's logit counts where x = 1"),
-        _Mistake(lambda x, l, e: np.sum(e), "one value per image, shape (N,): sum over the pixels, not over the images too"),
-    ]
-
-    def shape_hint(out_shape, ref_shape, args):
-        if out_shape == np.shape(args[1]):
-            return "your function returns one value per pixel; sum them over all the pixels of each image, for shape (N,)"
-        return None
-
-    return _check_function("log_likelihood_from_logits", log_likelihood_from_logits, reference, cases, mistakes, shape_hint,
-                           nonfinite_hint="not finite for confident logits (+-40): sigmoid(40) is exactly 1 in floating point, so log(1 - p) is -inf; compute from the logits, x * l - softplus(l)",
-                           generic_hint="log p(x|z) = sum over pixels of x * logits - softplus(logits), where softplus(l) = log(1 + exp(l))")
-
-
-def check_warmup_weight(warmup_weight) -> Result:
-    """Exercise 03 (code): ``warmup_weight(epoch, beta, warmup_epochs)``, the KL weight of epoch ``epoch``
-    (counted from 0): beta * min(1, (epoch + 1) / warmup_epochs), and beta when warmup_epochs = 0."""
-    settings = [(0, 1.0, 10), (4, 1.0, 10), (9, 1.0, 10), (15, 1.0, 10), (0, 4.0, 3), (2, 4.0, 3), (7, 0.5, 5), (3, 2.0, 0)]
-    cases = [_Case(s, f"epoch={s[0]}, beta={s[1]:g}, warmup_epochs={s[2]}") for s in settings]
-    cases[-1] = dataclasses.replace(cases[-1], hint="warmup_epochs = 0 means no warm-up: the weight is beta from the first epoch")
-
-    def ramp(epoch, beta, warmup, cap=True):
-        if warmup == 0:
-            return None
-        r = epoch / warmup
-        return beta * (min(1.0, r) if cap else r)
-
-    mistakes = [
-        _Mistake(lambda ep, b, w, e: ramp(ep, b, w), "epochs are counted from 0: epoch 0 already has weight beta / warmup_epochs, so use (epoch + 1)"),
-        _Mistake(lambda ep, b, w, e: ramp(ep + 1, b, w, cap=False), "the weight must stop growing at beta: take min(1, (epoch + 1) / warmup_epochs)"),
-        _Mistake(lambda ep, b, w, e: None if w == 0 else e / b, "multiply by beta: the ramp ends at beta, not at 1"),
-    ]
-    return _check_function("warmup_weight", warmup_weight, solutions.warmup_weight, cases, mistakes, rtol=1e-6, atol=1e-9,
-                           generic_hint="the weight is beta * min(1, (epoch + 1) / warmup_epochs)")
-
-
-def check_largest_dimension_kl(answer, model, x) -> Result:
-    """Exercise 03 (number): the average KL, over the images ``x``, of the latent dimension that carries
-    the most; tolerance 0.01 nats."""
-    _check_model(model)
-
-    def compute():
-        per_dimension = solutions.kl_per_dimension(model, x)
-        return float(per_dimension.max()), [
-            (per_dimension.sum(), "that is the KL summed over all the latent dimensions; the question asks for one dimension, the larger"),
-            (per_dimension.min(), "that is the dimension that carries the least; the question asks for the one that carries the most"),
-            (-per_dimension.max(), "flipped sign: a KL divergence is never negative"),
-        ]
-
-    return _check_number("KL of the busiest latent dimension", answer, compute, 0.01,
-                         generic_hint="apply your KL to one column at a time, mean[:, [j]] and log_var[:, [j]], and average over the images")
+    for predicted, hint in candidates:
+        if all(_same_loss(losses_seen[t], predicted(t)) for t in (True, False)):
+            return _report(exercise, WRONG, f"not right yet: {hint}.")
+    return _report(exercise, WRONG, f"not right yet: your loss is {losses_seen[True]:.2f} in training and {losses_seen[False]:.2f} in evaluation, "
+                                    f"the reference {expected[True]:.2f} and {expected[False]:.2f}; the loss is the batch mean of -log p(x|z) "
+                                    f"plus w * sum_j max(free_bits, batch mean of KL_j)")
 
 
 # --- notebook 04 --------------------------------------------------------------------------------
 
 
-def check_line_between(line_between) -> Result:
-    """Exercise 04 (code): ``line_between(z_start, z_end, steps)``, ``steps`` codes (1 - t) z_start + t z_end
-    with t evenly spaced from 0 to 1 (both ends included), shape (steps, latent_dim)."""
+@_recorded
+def check_log_prior_density(log_prior_density) -> Result:
+    """Exercise 04.1 (code): ``log_prior_density(z)``, log N(z; 0, I) of each code (row) of z, shape (N,)."""
     rng = _rng(401)
     cases = [
+        _Case((rng.normal(size=(6, 2)),), "6 codes in 2-d"),
+        _Case((rng.normal(0.0, 2.0, (4, 50)),), "4 codes in 50-d"),
+        _Case((np.zeros((1, 3)),), "the origin in 3-d", "wrong at the origin: log N(0; 0, I) = -d/2 log(2 pi), the normalizing constant"),
+    ]
+
+    def reference(z):
+        return -0.5 * np.sum(z**2 + math.log(2 * math.pi), axis=-1)
+
+    mistakes = [
+        _Mistake(lambda z, e: e + 0.5 * z.shape[1] * math.log(2 * math.pi), "the normalizing constant -d/2 log(2 pi) is missing"),
+        _Mistake(lambda z, e: e + 0.5 * (z.shape[1] - 1) * math.log(2 * math.pi),
+                 "the normalizing constant is -log(2 pi) / 2 for each dimension: d/2 log(2 pi) in all"),
+        _Mistake(lambda z, e: np.exp(e), "that is the density; the exercise asks for its log"),
+        _Mistake(lambda z, e: 2 * e, "the factor 1/2 is missing"),
+        _Mistake(lambda z, e: -e, "flipped sign: a log-density of a Gaussian falls away from its mean"),
+        _Mistake(lambda z, e: -0.5 * (z**2 + math.log(2 * math.pi)), "one value per code: sum over the latent dimensions, axis=-1"),
+    ]
+    return _check_function("log_prior_density", log_prior_density, reference, cases, mistakes,
+                           generic_hint="log N(z; 0, I) = -1/2 sum_j (z_j^2 + log(2 pi))",
+                           forbidden=(losses.gaussian_log_density,))
+
+
+def _slerp(a, b, steps):
+    a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
+    omega = np.arccos(np.clip(a @ b / (np.linalg.norm(a) * np.linalg.norm(b)), -1.0, 1.0))
+    t = np.linspace(0.0, 1.0, steps)[:, None]
+    return (np.sin((1 - t) * omega) * a + np.sin(t * omega) * b) / np.sin(omega)
+
+
+@_recorded
+def check_slerp(slerp) -> Result:
+    """Exercise 04.2 (code): ``slerp(z_start, z_end, steps)``, spherical interpolation: ``steps`` codes with t evenly
+    spaced from 0 to 1, [sin((1 - t) Omega) z_start + sin(t Omega) z_end] / sin(Omega), Omega the angle between
+    the two codes; shape (steps, latent_dim)."""
+    rng = _rng(402)
+    cases = [
         _Case((rng.normal(size=2), rng.normal(size=2), 10), "two 2-d codes, steps=10"),
-        _Case((rng.normal(size=3), rng.normal(size=3), 4), "two 3-d codes, steps=4"),
-        _Case((rng.normal(size=5), rng.normal(size=5), 2), "two 5-d codes, steps=2"),
+        _Case((rng.normal(size=50), rng.normal(size=50), 5), "two 50-d codes, steps=5"),
+        _Case((np.array([3.0, 0.0]), np.array([0.0, 1.0]), 3), "z_start = (3, 0), z_end = (0, 1), steps=3",
+              "wrong for codes of different lengths: Omega is the angle between the directions, arccos(a.b / (|a| |b|))"),
     ]
-
-    def without_end(a, b, steps, e):
-        return a + (b - a) * (np.arange(steps) / steps)[:, None]
-
     mistakes = [
-        _Mistake(lambda a, b, s, e: e[::-1], "the line runs backwards: the first code must be z_start and the last z_end"),
-        _Mistake(without_end, "the last code must be z_end: include both ends, t = np.linspace(0, 1, steps)"),
+        _Mistake(lambda a, b, s, e: latent.interpolate(a, b, s), "that is the straight line; slerp follows the arc: weights sin((1 - t) Omega) / sin(Omega) and sin(t Omega) / sin(Omega)"),
+        _Mistake(lambda a, b, s, e: e[::-1], "the path runs backwards: the first code must be z_start and the last z_end"),
         _Mistake(lambda a, b, s, e: e.T, "one code per row: return shape (steps, latent_dim), not (latent_dim, steps)"),
+        _Mistake(lambda a, b, s, e: _slerp(a, b, s + 1)[:-1], "the last code must be z_end: include both ends, t = np.linspace(0, 1, steps)"),
     ]
-    return _check_function("line_between", line_between, solutions.line_between, cases, mistakes,
-                           generic_hint="the code at t is (1 - t) * z_start + t * z_end, for t = np.linspace(0, 1, steps)")
+    return _check_function("slerp", slerp, _slerp, cases, mistakes, rtol=1e-4, atol=1e-6,
+                           nonfinite_hint="NaN: the arccos of a number outside [-1, 1]; divide the dot product by both codes' lengths (and clip it to [-1, 1] against rounding)",
+                           generic_hint="Omega = arccos(z_start . z_end / (|z_start| |z_end|)); the code at t is [sin((1 - t) Omega) z_start + sin(t Omega) z_end] / sin(Omega)",
+                           forbidden=(latent.interpolate,))
 
 
-def check_prior_quantiles(prior_quantiles) -> Result:
-    """Exercise 04 (code): ``prior_quantiles(n, eps)``, Phi^{-1}(p) for n probabilities p evenly spaced from
-    eps to 1 - eps, increasing, shape (n,)."""
-    cases = [_Case((n, eps), f"n={n}, eps={eps}") for n, eps in ((15, 0.05), (5, 0.1), (4, 0.2))]
-    inv_cdf = NormalDist().inv_cdf
-    mistakes = [
-        _Mistake(lambda n, eps, e: -e, "decreasing values: the axis runs from Phi^{-1}(eps) up to Phi^{-1}(1 - eps)"),
-        _Mistake(lambda n, eps, e: np.linspace(eps, 1 - eps, n),
-                 "these are the probabilities p; apply the inverse normal CDF to each (NormalDist().inv_cdf, or scipy.stats.norm.ppf)"),
-        _Mistake(lambda n, eps, e: np.linspace(inv_cdf(eps), inv_cdf(1 - eps), n),
-                 "evenly spaced values: take the quantiles Phi^{-1}(p) of evenly spaced probabilities p, which crowd near 0"),
-    ]
-    return _check_function("prior_quantiles", prior_quantiles, solutions.prior_quantiles, cases, mistakes,
-                           nonfinite_hint="infinite values at the ends: the probabilities run from eps to 1 - eps, not from 0 to 1",
-                           generic_hint="evenly spaced probabilities p = np.linspace(eps, 1 - eps, n), then Phi^{-1}(p)")
-
-
-def check_share_read_as_zero(answer, vae, read) -> Result:
-    """Exercise 04 (number): the share of 200 prior samples, ``prior_samples(200, 2, seed=0)`` decoded by
-    ``vae``, that ``read`` reads as 0; tolerance 0.001."""
+@_recorded
+def check_active_units(answer, vae, x) -> Result:
+    """Exercise 04.3 (number): how many latent dimensions of ``vae`` are active on the images ``x``: the variance,
+    over the images, of the encoder mean of the dimension exceeds 0.01 (Burda et al. 2015); exact."""
     _check_model(vae, "vae")
-    if not callable(read):
-        raise TypeError(f"read must be the digit reader of the notebook (digit_reader(data.x_train, data.y_train)), got {type(read).__name__}.")
 
     def compute():
-        reference = solutions.share_read_as(vae, read, digit=0, samples=200, seed=0)
+        means, log_vars = _codes(vae, x)
+        variance = means.astype(np.float64).var(axis=0)
+        reference = int(np.sum(variance > 0.01))
+        d = means.shape[1]
         return reference, [
-            (reference * 200, "that is a count; divide by the 200 samples for a share"),
-            (1 - reference, "that is the share read as any digit but 0"),
+            (d - reference, "that counts the inactive dimensions; count those whose encoder mean varies (variance > 0.01)"),
+            (int(np.sum(np.sqrt(variance) > 0.01)), "that compares the standard deviation with 0.01; the statistic is the variance of the encoder mean"),
+            (int(np.sum(np.exp(log_vars).mean(axis=0) < 0.99)), "that looks at the encoder's variance exp(log_var); the statistic is how much the encoder *mean* varies from image to image"),
+            (d, f"that is the latent size, {d}; count only the dimensions the encoder uses"),
         ]
 
-    return _check_number("share of prior samples read as 0", answer, compute, 0.001, share=True,
-                         generic_hint="decode prior_samples(200, latent_dim=2, seed=0) with decode(vae, ...), read them, and take the mean of (digits == 0)")
+    return _check_number("active latent dimensions", answer, compute, 0.5,
+                         generic_hint="means = encode(model_50d, x)[0]; count the dimensions with means.var(axis=0) > 0.01")
 
 
 # --- notebook 05 --------------------------------------------------------------------------------
 
 
+@_recorded
+def check_ink_auc(answer, x, labels) -> Result:
+    """Exercise 05.1 (number): the ROC AUC, for "is a 7", of the score "total ink" (the sum of each image's
+    pixel values) on images ``x`` with ``labels``; tolerance 0.005."""
+    x, labels = _images_and_labels(x, labels)
+
+    def compute():
+        reference = anomaly.roc_auc(labels == 7, x.reshape(len(x), -1).astype(np.float64).sum(axis=1))
+        return reference, [(1 - reference, "that is the AUC of minus the ink; the score is the ink itself (more ink, higher score)")]
+
+    return _check_number("AUC of the ink score", answer, compute, 0.005, share=True,
+                         generic_hint="score each image by x.reshape(len(x), -1).sum(axis=1) and pass it to roc_auc with is_seven")
+
+
+@_recorded
 def check_importance_weighted_bound(importance_weighted_bound) -> Result:
-    """Exercise 05 (code): ``importance_weighted_bound(log_w)`` for log weights of shape (k, N):
+    """Exercise 05.2 (code): ``importance_weighted_bound(log_w)`` for log weights of shape (k, N):
     logsumexp over the k samples minus log k, one bound per image, shape (N,)."""
     rng = _rng(501)
     cases = [
@@ -497,6 +968,10 @@ def check_importance_weighted_bound(importance_weighted_bound) -> Result:
         _Case((rng.normal(-110.0, 8.0, (500, 3)),), "log weights of shape (500, 3) near -110"),
         _Case((rng.normal(-1200.0, 5.0, (20, 2)),), "log weights of shape (20, 2) near -1200"),
     ]
+
+    def reference(log_w):
+        return logsumexp(log_w, axis=0) - math.log(log_w.shape[0])
+
     mistakes = [
         _Mistake(lambda lw, e: lw.mean(axis=0),
                  "that is the average of the k single-sample ELBOs; the bound is the log of the average weight, logsumexp(log_w, axis=0) - log(k)"),
@@ -509,124 +984,173 @@ def check_importance_weighted_bound(importance_weighted_bound) -> Result:
             return "log_w has shape (k, N), one row per sample: reduce over axis 0, for one bound per image"
         return None
 
-    return _check_function("importance_weighted_bound", importance_weighted_bound, solutions.importance_weighted_bound, cases,
-                           mistakes, shape_hint, rtol=1e-7, atol=1e-6,
+    return _check_function("importance_weighted_bound", importance_weighted_bound, reference, cases, mistakes, shape_hint, rtol=1e-7, atol=1e-6,
                            nonfinite_hint="not finite for log weights near -1200: exp(-1200) is 0 in floating point; use a logsumexp (scipy.special.logsumexp, or subtract the largest log weight first)",
-                           generic_hint="the bound is logsumexp(log_w, axis=0) - log(k)")
+                           generic_hint="the bound is logsumexp(log_w, axis=0) - log(k)",
+                           forbidden=(conditional.label_free_bound, evaluate.importance_log_likelihood))
 
 
-def check_negative_elbo_increase(answer, points, betas) -> Result:
-    """Exercise 05 (number): how many nats per image -ELBO = D + R is higher at beta = 4 than at beta = 1, from
-    the notebook's rate-distortion ``points`` and ``betas`` (BETAS); tolerance 0.1 (the table shows one decimal)."""
-    points, betas = list(points), list(betas)
-    if len(points) != len(betas) or not all(isinstance(p, dict) and {"rate", "distortion"} <= set(p) for p in points):
-        raise ValueError("Pass the notebook's `points` (one dict with 'rate' and 'distortion' per beta) and `BETAS`, in the same order.")
-    if not {1.0, 4.0} <= set(betas):
-        raise ValueError(f"betas must include 1 and 4 (pass the notebook's BETAS), got {betas}.")
+@_recorded
+def check_rate_auc(answer, vae, x, labels) -> Result:
+    """Exercise 05.3 (number): the ROC AUC, for "is a 7", of the rate score R(x) = KL(q(z|x) || p(z)) under ``vae``
+    on images ``x`` with ``labels``; tolerance 0.005."""
+    _check_model(vae, "vae")
+    x, labels = _images_and_labels(x, labels)
 
     def compute():
-        by_beta = dict(zip(betas, points))
-        reference = solutions.negative_elbo_increase(points, betas, 4.0, 1.0)
-        distortion = by_beta[4.0]["distortion"] - by_beta[1.0]["distortion"]
-        rate = by_beta[4.0]["rate"] - by_beta[1.0]["rate"]
+        mean, log_var = _codes(vae, x)
+        is_seven = labels == 7
+        reference = anomaly.roc_auc(is_seven, _kl_per_image(mean, log_var))
+        with _quiet():
+            distortion = -np.concatenate([ops.convert_to_numpy(vae.log_likelihood(x[i:i + 500], ops.convert_to_tensor(mean[i:i + 500])))
+                                          for i in range(0, len(x), 500)])
         return reference, [
-            (-reference, "flipped sign: beta = 4 has the higher -ELBO; subtract beta = 1's D + R from beta = 4's"),
-            (distortion, "that compares the distortions only; -ELBO = D + R, so add the change in rate"),
-            (rate, "that compares the rates only; -ELBO = D + R, so add the change in distortion"),
-            (-rate, "that is the rate the code gave up; the question asks for the change in D + R"),
+            (1 - reference, "that ranks the images with the smallest rate first; the score is the rate itself (a larger KL, more anomalous)"),
+            (anomaly.roc_auc(is_seven, distortion), "that is the AUC of the distortion (the reconstruction term); the question asks for the rate, the KL term"),
         ]
 
-    return _check_number("-ELBO at beta = 4 minus at beta = 1", answer, compute, 0.1,
-                         generic_hint="add rate and distortion for each beta, then subtract beta = 1's total from beta = 4's")
-
-
-def check_ink_auc(answer, x, labels) -> Result:
-    """Exercise 05 (number): the ROC AUC, for "is a 7", of the score "total ink" (the sum of each image's
-    pixel values) on images ``x`` with ``labels``; tolerance 0.005."""
-    x, labels = np.asarray(x), np.asarray(labels)
-    if len(x) != len(labels):
-        raise ValueError(f"x has {len(x)} images but labels has {len(labels)}; pass data.x_test and data.y_test.")
-
-    def compute():
-        reference = solutions.ink_auc(x, labels, digit=7)
-        return reference, [(1 - reference, "that is the AUC of minus the ink; the score is the ink itself (more ink, higher score)")]
-
-    return _check_number("AUC of the ink score", answer, compute, 0.005, share=True,
-                         generic_hint="score each image by x.reshape(len(x), -1).sum(axis=1) and pass it to roc_auc with is_seven")
+    return _check_number("AUC of the rate score", answer, compute, 0.005, share=True,
+                         generic_hint="rate = the KL of each image's q(z|x) to the prior: apply the closed form to encode(no_sevens, data.x_test), then roc_auc(is_seven, rate)")
 
 
 # --- notebook 06 --------------------------------------------------------------------------------
 
 
-def check_one_hot(one_hot) -> Result:
-    """Exercise 06 (code): ``one_hot(labels, num_classes)``, shape (N, num_classes), row n all 0 but a 1 at column labels[n]."""
+@_recorded
+def check_conditional_mlp(build_conditional_mlp_encoder, build_conditional_mlp_decoder) -> Result:
+    """Exercise 06.2 (code): the MLP networks of a conditional VAE, ``build_conditional_mlp_encoder(latent_dim,
+    num_classes, hidden)`` (inputs [image, one-hot label]; the label joined to the flattened image before the
+    hidden layer) and ``build_conditional_mlp_decoder(latent_dim, num_classes, hidden)`` (inputs [z, label]; the
+    label joined to z). Checked in notebook 06's ``ConditionalVAE``: shapes, weights, that both networks use the
+    label, the loss on fixed weights, inputs and eps against the reference, and 2 epochs of training."""
+    exercise = "conditional MLP networks"
+    builders = [(build_conditional_mlp_encoder, "build_conditional_mlp_encoder"), (build_conditional_mlp_decoder, "build_conditional_mlp_decoder")]
+    for build, _ in builders:
+        early = _early(exercise, build, (conditional.build_conditional_encoder, conditional.build_conditional_decoder,
+                                                                       architectures.build_mlp_encoder, architectures.build_mlp_decoder,
+                                                                       architectures.build_vae))
+        if early is not None:
+            return early
+    latent_dim, classes, hidden = 3, 4, 16
+    nets = _build_networks(exercise, builders, (latent_dim, classes, hidden))
+    if isinstance(nets, Result):
+        return nets
+    encoder, decoder = nets
+    in_shapes = [[_shape(t)[1:] for t in net.inputs] for net in (encoder, decoder)]
+    if in_shapes[0] != [(28, 28, 1), (classes,)]:
+        return _report(exercise, WRONG, f"not right yet: the encoder takes [image, label] in that order, shapes (28, 28, 1) and (num_classes,); "
+                                        f"yours takes {in_shapes[0]} for num_classes={classes}")
+    if in_shapes[1] != [(latent_dim,), (classes,)]:
+        return _report(exercise, WRONG, f"not right yet: the decoder takes [z, label] in that order, shapes (latent_dim,) and (num_classes,); "
+                                        f"yours takes {in_shapes[1]} for latent_dim={latent_dim}, num_classes={classes}")
+    if len(encoder.outputs) != 2 or any(_shape(t)[1:] != (latent_dim,) for t in encoder.outputs):
+        return _report(exercise, WRONG, "not right yet: the encoder must output two tensors, mean and log-variance, each of shape (N, latent_dim)")
+    if len(decoder.outputs) != 1 or _shape(decoder.outputs[0])[1:] != (28, 28, 1):
+        return _report(exercise, WRONG, "not right yet: the decoder must output logits of shape (N, 28, 28, 1)")
+    want = _mlp_weights(latent_dim, hidden, classes)
+    got = (encoder.count_params(), decoder.count_params())
+    if got != want:
+        return _report(exercise, WRONG, f"not right yet: your networks have {got[0]:,} and {got[1]:,} weights, where joining the label to the flattened "
+                                        f"image (encoder) and to z (decoder), before one hidden Dense(hidden) layer, gives {want[0]:,} and {want[1]:,}")
+    _fixed_weights(encoder, 61)
+    _fixed_weights(decoder, 62)
     rng = _rng(601)
+    x = rng.uniform(size=(16, 28, 28, 1)).astype("float32")
+    y = rng.integers(0, classes, 16)
+    onehot, other = np.eye(classes, dtype="float32")[y], np.eye(classes, dtype="float32")[(y + 1) % classes]
+    eps = rng.normal(size=(16, latent_dim)).astype("float32")
+    with _quiet():
+        mean, log_var = (ops.convert_to_numpy(t) for t in encoder([x, onehot]))
+        shifted = ops.convert_to_numpy(encoder([x, other])[0])
+        z = mean + np.exp(0.5 * log_var) * eps
+        logits = ops.convert_to_numpy(decoder([z, onehot]))
+        logits_other = ops.convert_to_numpy(decoder([z, other]))
+    if np.allclose(mean, shifted):
+        return _report(exercise, WRONG, "not right yet: the encoder ignores the label: join it to the flattened image (layers.Concatenate) before the hidden layer")
+    if np.allclose(logits, logits_other):
+        return _report(exercise, WRONG, "not right yet: the decoder ignores the label: join it to z (layers.Concatenate) before the hidden layer")
+    early = _unconstrained_outputs(exercise, lambda t: encoder([t, onehot]), lambda t: decoder([t, onehot]), x, eps)
+    if early is not None:
+        return early
+    vae = conditional.ConditionalVAE(encoder, decoder, seed=0)
+    fixed = _FixedSampling(eps)
+    real = _with_sampling(vae, fixed)
+    try:
+        value = _loss_value(vae, (x, y), training=False)
+    except Exception as err:
+        return _report(exercise, RAISED, f"ConditionalVAE with your networks raised {type(err).__name__}: {_one_line(err)}")
+    _with_sampling(vae, real)
+    expected = _numpy_loss(x, logits, mean, log_var, 1.0)[0]
+    if not _same_loss(value, expected):
+        return _report(exercise, WRONG, f"not right yet: in ConditionalVAE your networks give the loss {value:.2f} where the reference gives {expected:.2f}")
+    try:
+        before, after = _lowered_by_training(vae, (x, y), fixed)
+    except Exception as err:
+        return _report(exercise, RAISED, f"training ConditionalVAE with your networks raised {type(err).__name__}: {_one_line(err)}")
+    if not after < before:
+        return _report(exercise, WRONG, f"not right yet: 2 epochs of training did not lower the loss ({before:.1f} -> {after:.1f} nats)")
+    return _report(exercise, RIGHT, f"right: both networks use the label, the loss matches the reference on fixed weights and inputs, "
+                                    f"and 2 epochs on 512 labelled digits lowered it from {before:.1f} to {after:.1f} nats.")
+
+
+def _label_posterior(log_liks, log_prior):
+    scores = np.asarray(log_liks, np.float64) + np.asarray(log_prior, np.float64)
+    return np.exp(scores - logsumexp(scores, axis=1, keepdims=True))
+
+
+@_recorded
+def check_label_posterior(label_posterior) -> Result:
+    """Exercise 06.3 (code): ``label_posterior(log_liks, log_prior)``, p(y|x) by Bayes' rule from estimates of
+    log p(x|y) of shape (N, K) and the prior's log p(y), shape (K,): softmax over the labels of
+    log_liks + log_prior, shape (N, K), each row summing to 1."""
+    rng = _rng(603)
+
+    def log_prior(k, seed):
+        p = _rng(seed).uniform(0.5, 2.0, k)
+        return np.log(p / p.sum())
+
     cases = [
-        _Case((np.array([3, 0, 9, 3]), 10), "labels [3, 0, 9, 3] with num_classes=10"),
-        _Case((rng.integers(0, 10, 50), 10), "50 random digits with num_classes=10"),
-        _Case((np.array([0, 1, 2]), 3), "labels [0, 1, 2] with num_classes=3",
-              "wrong for num_classes=3: use the num_classes you are given, not 10"),
+        _Case((rng.normal(-140.0, 3.0, (4, 10)), log_prior(10, 1)), "log-likelihoods of shape (4, 10) near -140, a non-uniform prior"),
+        _Case((rng.normal(-1500.0, 2.0, (3, 10)), log_prior(10, 2)), "log-likelihoods of shape (3, 10) near -1500"),
+        _Case((rng.normal(-120.0, 1.0, (5, 4)), np.log(np.full(4, 0.25))), "log-likelihoods of shape (5, 4), a uniform prior over K = 4 labels"),
     ]
     mistakes = [
-        _Mistake(lambda y, k, e: np.eye(k)[np.asarray(y) - 1], "off by one: digit d is a 1 in column d, counted from 0"),
-        _Mistake(lambda y, k, e: 1 - e, "flipped: the label's column is 1, the other columns are 0"),
+        _Mistake(lambda ll, lp, e: _label_posterior(ll, 0 * lp), "the prior is missing: add log_prior to each row before normalizing"),
+        _Mistake(lambda ll, lp, e: np.log(e), "those are log-probabilities; return the probabilities p(y|x)"),
+        _Mistake(lambda ll, lp, e: _label_posterior((ll + lp).T, 0).T if ll.shape[0] > 1 else None,
+                 "normalized over the images; normalize over the labels, axis=1: each row sums to 1"),
+        _Mistake(lambda ll, lp, e: _label_posterior(ll, -lp), "the prior enters with a plus: log p(y|x) = log p(x|y) + log p(y) - log p(x)"),
     ]
 
     def shape_hint(out_shape, ref_shape, args):
-        if out_shape == ref_shape[::-1]:
-            return "transposed: one row per label, one column per class, shape (N, num_classes)"
-        if out_shape == (len(args[0]),):
-            return "one row of num_classes numbers per label, shape (N, num_classes), not one number per label"
-        if len(out_shape) == 2 and out_shape[0] == len(args[0]) and args[1] != 10:
-            return f"wrong for num_classes={args[1]}: use the num_classes you are given, not {out_shape[1]}"
+        if out_shape == (ref_shape[0],):
+            return "one probability per label: return the whole distribution, shape (N, K), not the most likely label"
         return None
 
-    return _check_function("one_hot", one_hot, solutions.one_hot, cases, mistakes, shape_hint,
-                           generic_hint="start from np.zeros((len(labels), num_classes)) and set a 1 at (n, labels[n])")
+    return _check_function("label_posterior", label_posterior, _label_posterior, cases, mistakes, shape_hint, rtol=1e-6, atol=1e-9,
+                           nonfinite_hint="NaN for log-likelihoods near -1500: exp(-1500) is 0, and 0 / 0 is NaN; subtract each row's largest score first (or use scipy.special.softmax)",
+                           generic_hint="p(y|x) = exp(s_y - logsumexp_y' s_y') with s_y = log_liks[:, y] + log_prior[y]",
+                           forbidden=(conditional.label_free_bound, conditional.log_likelihood_under_every_label))
 
 
-def check_label_gain_limit(answer) -> Result:
-    """Exercise 06 (number): the most nats a label y can add to log p(x), log p(x|y) - log p(x), when p(y) = 1/10; tolerance 0.01."""
+@_recorded
+def check_true_label_probability(answer, cvae, x, labels) -> Result:
+    """Exercise 06.4 (number): the average, over the images ``x``, of the probability p(y = the true label | x) that
+    the conditional VAE ``cvae`` gives by Bayes' rule with a uniform p(y), from the estimates of log p(x|y)
+    ``log_likelihood_under_every_label(cvae, x, k=5)``; tolerance 0.005."""
+    _check_model(cvae, "cvae")
+    x, labels = _images_and_labels(x, labels)
 
     def compute():
-        reference = solutions.label_gain_limit(10)
-        return reference, [
-            (10.0, "that is the largest ratio p(x|y) / p(x); the question asks for nats, its natural log"),
-            (math.log2(10), "that is in bits (log base 2); nats use the natural log"),
-            (1.0, "that is the decimal log; nats use the natural log"),
-            (-reference, "flipped sign: knowing the label can only raise the likelihood of a digit it fits"),
-            (0.1, "that is p(y); use log p(y|x) - log p(y) with p(y|x) at most 1"),
+        log_liks = conditional.log_likelihood_under_every_label(cvae, x, k=5)
+        posterior = _label_posterior(log_liks, np.zeros(log_liks.shape[1]))
+        true = posterior[np.arange(len(x)), labels]
+        return float(true.mean()), [
+            (float(np.mean(posterior.argmax(axis=1) == labels)), "that is the share of digits whose most probable label is right (an accuracy); "
+                                                                  "the question asks for the average probability of the true label"),
+            (float(posterior.max(axis=1).mean()), "that averages the largest probability of each row; take the probability of the true label"),
+            (float(np.log(true).mean()), "that is an average log-probability; average the probabilities"),
         ]
 
-    return _check_number("most nats a label can add", answer, compute, 0.01,
-                         generic_hint="log p(x|y) - log p(x) = log p(y|x) - log p(y); p(y|x) is at most 1 and p(y) = 1/10")
-
-
-def check_label_free_bound(label_free_bound) -> Result:
-    """Exercise 06 (code): ``label_free_bound(log_liks)`` for estimates of log p(x|y) of shape (N, K), one column
-    per label: logsumexp over the labels minus log K, one bound on log p(x) per image, shape (N,)."""
-    rng = _rng(602)
-    cases = [
-        _Case((rng.normal(-140.0, 20.0, (4, 10)),), "log-likelihoods of shape (4, 10) near -140"),
-        _Case((rng.normal(-150.0, 5.0, (3, 10)),), "log-likelihoods of shape (3, 10) near -150, close together"),
-        _Case((rng.normal(-1500.0, 30.0, (2, 10)),), "log-likelihoods of shape (2, 10) near -1500"),
-        _Case((rng.normal(-120.0, 10.0, (5, 4)),), "log-likelihoods of shape (5, 4) near -120, K = 4 labels",
-              "wrong for K = 4 labels: subtract log of the number of columns, not log 10"),
-    ]
-    mistakes = [
-        _Mistake(lambda el, e: el.mean(axis=1),
-                 "that is the average of the log-likelihoods over the labels, lower (Jensen); average the likelihoods instead: logsumexp over the labels minus log K"),
-        _Mistake(lambda el, e: el.max(axis=1), "that is the best label's log-likelihood, above the bound by up to log K; average over the labels: logsumexp minus log K"),
-        _Mistake(lambda el, e: e + math.log(el.shape[1]), "off by log K: p(y) = 1/K weighs each label, so subtract log K from the logsumexp"),
-        _Mistake(lambda el, e: np.mean(e), "one bound per image, shape (N,): don't average over the images"),
-    ]
-
-    def shape_hint(out_shape, ref_shape, args):
-        if out_shape == (args[0].shape[1],):
-            return "log_liks has shape (N, K), one column per label: reduce over axis 1, for one bound per image"
-        return None
-
-    return _check_function("label_free_bound", label_free_bound, solutions.label_free_bound, cases, mistakes, shape_hint,
-                           rtol=1e-7, atol=1e-6,
-                           nonfinite_hint="not finite for log-likelihoods near -1500: exp(-1500) is 0 in floating point; use a logsumexp (scipy.special.logsumexp)",
-                           generic_hint="the bound is logsumexp(log_liks, axis=1) - log(K)")
+    return _check_number("average p(true label | x)", answer, compute, 0.005, share=True,
+                         generic_hint="posterior = label_posterior(log_liks, np.log(np.full(10, 0.1))); average posterior[np.arange(len(x)), labels]")
