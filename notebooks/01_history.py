@@ -160,7 +160,7 @@ for name, means in codes.items():
 # Nothing tells the autoencoder where to put its codes, so their scale and position are
 # whatever training happened to produce: a spread (standard deviation) of 10 to 11 along each
 # axis. The VAE's KL term pulls every $q(z \mid x)$ towards the prior, and its codes stay on the
-# prior's scale: a spread of 1.4 along each axis, against the prior's 1. That is the same
+# prior's scale: a spread of about 1.4 to 1.5 along each axis, against the prior's 1. That is the same
 # scale, but a wider cloud than the prior.
 #
 # That matters as soon as we want *new* images. A generative model draws $z$ from a simple
@@ -179,7 +179,7 @@ for name, means in codes.items():
 # that patch is an accident of training: most of what the autoencoder has learned is out of
 # the prior's reach.
 #
-# The prior reaches most of the VAE's cloud, but not all of it: 22% of the codes lie outside
+# The prior reaches most of the VAE's cloud, but not all of it: 24% of the codes lie outside
 # the circle, where only 5% of prior samples land. Which digits are they?
 
 # %%
@@ -188,7 +188,7 @@ print("VAE codes outside the circle, by digit: " + ", ".join(f"{d}: {outside[dat
 
 # %% [markdown]
 # The 0s, 1s and 7s sit on the rim of the VAE's cloud, more than half of each outside the
-# circle; of every other digit, at least 89% lie inside. Only 5% of prior samples land out
+# circle; of every other digit, at least 80% lie inside. Only 5% of prior samples land out
 # there. So samples from the prior cover the middle of what the model learned, and reach the
 # outer parts of the 0s', 1s' and 7s' regions only seldom: the KL term ties the codes to the
 # prior's scale, not exactly to the prior (notebook 04 counts what this does to the samples

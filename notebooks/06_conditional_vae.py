@@ -384,7 +384,7 @@ print(f"true label minus the bound: {np.mean(true_label[right] - bound_cvae[righ
 # %% [markdown]
 # How much is knowing the label worth? For any model, Bayes' rule gives
 # $\log p(x|y) - \log p(x) = \log p(y|x) - \log p(y) = \log p(y|x) + \log 10$ when
-# $p(y) = 1/10$: at most $\log 10 \approx 2.3$ nats (exercise 2), when the model is sure of
+# $p(y) = 1/10$: at most $\log 10 \approx 2.3$ nats, when the model is sure of
 # the digit, and less, even below zero, for an image the model finds more likely as another
 # digit. The last line shows both (for estimates rather than exact values): close to $+2.3$ on
 # the digits the model reads right, far below zero on those it misreads. So the label itself
