@@ -39,7 +39,10 @@ def test_estimate_is_above_elbo_and_tightens_with_k(trained, mnist):
     elbo = dataset_elbo(vae, x, samples=20)
     ks = [1, 10, 100, 1000]
     estimates = [importance_log_likelihood(vae, x, k=k).mean() for k in ks]
-    assert estimates[0] == pytest.approx(elbo, abs=1.0)  # k = 1 is an unbiased ELBO estimate
+    # k = 1 is an unbiased ELBO estimate: on 1,000 images, within 4 standard errors of the 20-sample ELBO.
+    one_draw = importance_log_likelihood(vae, mnist.x_test, k=1)
+    stderr = one_draw.std(ddof=1) / np.sqrt(len(one_draw))
+    assert one_draw.mean() == pytest.approx(dataset_elbo(vae, mnist.x_test, samples=20), abs=4 * stderr)
     assert all(b > a for a, b in zip(estimates, estimates[1:]))
     assert estimates[-1] > elbo + 0.5
 

@@ -232,7 +232,7 @@ def test_displaying_the_explorer_shows_its_widget_view(vae4, mnist):
     from IPython.utils.capture import capture_output
 
     InteractiveShell.instance()  # display() needs a shell; this is the one a kernel has
-    means, _ = vae4.encode(mnist.x_test[:50])
+    means, _ = encode(vae4, mnist.x_test[:50])
     explorer = LatentExplorer(vae4, means, mnist.y_test[:50])
     with capture_output() as captured:
         display(explorer)
