@@ -33,7 +33,8 @@
 #   returns the loss, and Keras' own training step does the rest on TensorFlow, JAX and PyTorch;
 #   why the Keras 2 recipe, `add_loss` on symbolic tensors, fails;
 # - how seeds and a `SeedGenerator` make training repeatable;
-# - what posterior collapse is, and what prevents it: a KL warm-up and enough gradient steps;
+# - what posterior collapse is, what a KL warm-up does about it, and what five seeds per recipe
+#   say about preventing it;
 # - what the loss numbers are: one-sample estimates of the negative ELBO on grey-level pixels,
 #   a training objective, not a log-likelihood.
 #
@@ -515,12 +516,22 @@ variants = {"recipe (warm-up, batches of 32)": "recipe_robustness", "no warm-up,
 for label, name in variants.items():
     one_cpu = [r for r in pretrained.benchmark_record(name)["rows"] if r["threads"] == 1]
     collapsed = [r["seed"] for r in one_cpu if min(r["code_std"]) < 0.5]
-    elbos = [r["heldout_elbo"] for r in one_cpu]
-    print(f"{label:>32}: {len(collapsed)} of {len(one_cpu)} seeds collapsed {collapsed if collapsed else ''}; "
-          f"held-out ELBO {min(elbos):.1f} to {max(elbos):.1f} nats")
+    elbos = [r["heldout_elbo"] for r in one_cpu if min(r["code_std"]) >= 0.5]
+    print(f"{label:>32}: {len(collapsed)} of {len(one_cpu)} seeds collapsed" + (f" (seed {collapsed})" if collapsed else "")
+          + f"; held-out ELBO of the others {min(elbos):.1f} to {max(elbos):.1f} nats")
+for batch_size in (32, 128):
+    print(f"batches of {batch_size}: {int(np.ceil(len(data.x_train) * 0.9 / batch_size))} gradient steps an epoch")
 
 # %% [markdown]
-# SEEDS_TEXT
+# Five seeds per variant tell a more careful story than one run each. On this data, collapse is
+# rare: one run in twenty ended with a dimension switched off, the run with batches of 128 and
+# seed 3 shown above. That run had the warm-up, and the same seed without the warm-up kept both
+# dimensions; with batches of 32, four times as many gradient steps an epoch, no seed collapsed,
+# with the warm-up or without it. So what these runs measure is the value of more gradient
+# steps, not of the warm-up. The warm-up's effect is the one the curves above show, in the first
+# epochs: a run without it starts with its code switched off and has to climb back. The recipe
+# keeps both. Between seeds, the runs that kept both dimensions differ by a few nats in held-out
+# ELBO, so a difference of a nat or two between two single runs says little.
 
 # %% [markdown]
 # ## Train it yourself
@@ -670,7 +681,10 @@ print(f"identical encoder outputs: {same_codes}; identical decoded images: {same
 #   tensors fails.
 # - Seeds fix the weights and the batches; a `SeedGenerator` makes the sampling noise
 #   reproducible and still new at every step.
-# - SUMMARY_COLLAPSE
+# - Early in training the KL term can switch part of the code off (posterior collapse). Over
+#   five seeds per variant it was rare here, one run in twenty; batches of 32 kept every seed's
+#   code in use, with the KL warm-up or without it, and the warm-up keeps the first epochs from
+#   starting collapsed.
 # - The losses are one-sample estimates of the negative ELBO on grey levels: a training
 #   objective, not a log-likelihood. A model saves to one `.keras` file and reloads exactly.
 #
