@@ -21,8 +21,8 @@
 #
 # **What you'll do:** write the series' convolutional VAE yourself, on this page: the sampling
 # layer, the encoder, the decoder and the model class that holds the loss; train it; watch a
-# VAE switch part of its code off (posterior collapse) and measure the cure over several seeds;
-# compare your model with the one shipped in `vaebook`; save and reload it.
+# VAE switch part of its code off (posterior collapse) and see, over several seeds, what
+# prevents it; compare your model with the one shipped in `vaebook`; save and reload it.
 #
 # **What you'll learn:**
 #
@@ -38,8 +38,8 @@
 # - what the loss numbers are: one-sample estimates of the negative ELBO on grey-level pixels,
 #   a training objective, not a log-likelihood.
 #
-# **What you'll need:** the ELBO of notebook 02 (a reconstruction term minus a KL term), and
-# about a minute of CPU: the training run below takes about 25 seconds on one CPU.
+# **What you'll need:** the ELBO of notebook 02 (a reconstruction term minus a KL term), and a
+# minute or two of CPU, most of it the short training run below.
 #
 # The classes and functions you define here are `vaebook`'s own: the package holds the same code
 # in `vaebook/model.py`, and a test fails if the two differ by a character. What you edit and
@@ -52,7 +52,6 @@ if "google.colab" in sys.modules and importlib.util.find_spec("vaebook") is None
     subprocess.run([sys.executable, "-m", "pip", "install", "-q", "git+https://github.com/vaebook/vaebook"], check=True)
 
 # %%
-import dataclasses
 import tempfile
 from pathlib import Path
 
@@ -80,7 +79,8 @@ from keras import layers, ops
 # Keras 3 runs one model on three backends: TensorFlow, JAX and PyTorch. Keras picks one when
 # it is first imported: the one named by the environment variable `KERAS_BACKEND`, else
 # TensorFlow. To switch, set the variable before the first `import keras`, for example with
-# `%env KERAS_BACKEND=jax` in the first cell of a fresh kernel, or `KERAS_BACKEND=torch ./dev.sh lab`.
+# `%env KERAS_BACKEND=jax` as the first cell of a fresh kernel (JAX or PyTorch must be installed:
+# the README's section on Keras backends says how).
 
 # %%
 print(f"Keras {keras.__version__} on the {keras.backend.backend()} backend")
