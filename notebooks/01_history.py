@@ -62,8 +62,8 @@ from vaebook.plotting import draw_prior_region, scatter_latent, show_images
 # digit's identity, its slant, its stroke width) and turn them into pixels, drawing the image
 # $x$ from $p(x \mid z)$. To learn such a model from images alone we need the reverse direction
 # too: given an image, which $z$ could have produced it? That is inference, $p(z \mid x)$, and
-# for a neural network $p(x \mid z)$ it is intractable. Thirty years of work on this question
-# lead to the VAE.
+# for a neural network $p(x \mid z)$ it is intractable. Nearly two decades of work on this
+# question, from the Helmholtz machine of 1995, led to the VAE.
 #
 # ## The VAE in words
 #
@@ -124,8 +124,9 @@ plt.show()
 # digits: once as a VAE ($\beta = 1$), and once with the KL term switched off ($\beta = 0$).
 # With $\beta = 0$ nothing stops the encoder's standard deviation from shrinking to nothing,
 # and the model is a plain autoencoder in all but name. Both ship with `vaebook`, trained with
-# the recipe of notebook 03 (their code: the `VAE` class of notebook 03, `vaebook/model.py`,
-# with small MLP networks).
+# the code of notebook 03 (the `VAE` class of `vaebook/model.py`, with small MLP networks) on
+# batches of 128 with early stopping; each model's settings are in
+# `vaebook/pretrained/manifest.json`.
 
 # %%
 data = load_mnist()

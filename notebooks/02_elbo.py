@@ -494,12 +494,12 @@ x_flat = data.x_test[:5].reshape(5, -1)
 logits = np.random.default_rng(0).normal(size=x_flat.shape).astype(np.float32)
 ours = ops.convert_to_numpy(bernoulli_log_likelihood(x_flat, logits))
 keras_mean = ops.convert_to_numpy(keras.losses.binary_crossentropy(x_flat, logits, from_logits=True))
-print("vaebook log p(x|z):          ", ours.round(2))
+print("Bernoulli formula (vaebook): ", ours.round(2))
 print("-784 * Keras BCE (a mean):   ", (-784 * keras_mean).round(2))
 
 # %% [markdown]
 # The two agree (up to float32 rounding). Using the mean instead of the sum would shrink the
-# reconstruction term 784 times against the KL term: notebook 03 shows what that does.
+# reconstruction term 784 times against the KL term: notebook 03 puts a number on it.
 #
 # ## Summary
 #

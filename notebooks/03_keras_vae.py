@@ -21,8 +21,9 @@
 #
 # **What you'll do:** write the series' convolutional VAE yourself, on this page: the sampling
 # layer, the encoder, the decoder and the model class that holds the loss; train it; watch a
-# VAE switch part of its code off (posterior collapse) and see, over several seeds, what
-# prevents it; compare your model with the one shipped in `vaebook`; save and reload it.
+# VAE switch part of its code off (posterior collapse), and see what twenty training runs (four
+# recipes, five seeds each) show about it and what they do not; compare your model with the
+# one shipped in `vaebook`; save and reload it.
 #
 # **What you'll learn:**
 #
@@ -33,8 +34,8 @@
 #   returns the loss, and Keras' own training step does the rest on TensorFlow, JAX and PyTorch;
 #   why the Keras 2 recipe, `add_loss` on symbolic tensors, fails;
 # - how seeds and a `SeedGenerator` make training repeatable;
-# - what posterior collapse is, what a KL warm-up does about it, and what five seeds per recipe
-#   say about preventing it;
+# - what posterior collapse is, what a KL warm-up does in the first epochs, and why one run per
+#   recipe says little about preventing it;
 # - what the loss numbers are: one-sample estimates of the negative ELBO on grey-level pixels,
 #   a training objective, not a log-likelihood.
 #
@@ -121,7 +122,7 @@ data = load_mnist()
 # The encoder's distribution is $q(z|x) = \mathcal{N}(\mu, \operatorname{diag}(\sigma^2))$.
 # Notebook 02 showed how to draw from it so that the gradient reaches $\mu$ and $\sigma$:
 # draw $\varepsilon \sim \mathcal{N}(0, I)$ and set $z = \mu + \sigma \odot \varepsilon$, with
-# $\sigma = \exp(\tfrac12 \log \sigma^2)$ (the function `reparameterize` of notebook 02). A Keras
+# $\sigma = \exp(\tfrac12 \log \sigma^2)$ (section 6 of notebook 02; `vaebook.losses.reparameterize`). A Keras
 # layer does this, with its noise drawn from a seeded `keras.random.SeedGenerator`:
 
 # %%
@@ -158,9 +159,9 @@ print("layer a, call 2:", ops.convert_to_numpy(layer_a(zeros, zeros)).round(2))
 print("layer b, call 1:", ops.convert_to_numpy(layer_b(zeros, zeros)).round(2))
 
 # %% [markdown]
-# An integer seed would be wrong here: Keras' random functions are stateless, so
-# `keras.random.normal(shape, seed=42)` returns the same values at every call, and every
-# training step would reuse the same $\varepsilon$.
+# An integer seed would be wrong here. Given an integer seed, Keras' random functions are
+# stateless: `keras.random.normal(shape, seed=42)` returns the same values at every call, and
+# every training step would reuse the same $\varepsilon$.
 #
 # ### The encoder
 #
@@ -292,7 +293,8 @@ print(f"log p(x|z) from logits:        {from_logits:.1f}")
 # Each backend takes the gradient its own way (TensorFlow with a `GradientTape`, JAX with
 # `jax.grad`, PyTorch with autograd), which is why the class never names a backend. The
 # reconstruction term lives in its own method, `log_likelihood`, because a VAE with another
-# decoder distribution changes only that (notebook 02's linear-Gaussian VAE does), and the
+# decoder distribution changes only that (the probabilistic PCA of notebook 02 is such a
+# subclass, `vaebook.linear_gaussian.LinearGaussianVAE`, with Gaussian pixels), and the
 # evaluations of notebook 05 call it too.
 
 # %%
@@ -409,7 +411,8 @@ print(f"784 pixels at probability 0.5 would cost 784 log 2 = {784 * np.log(2):.1
 #
 # On Keras 3 this stops at the first TensorFlow op. The encoder's outputs are `KerasTensor`s,
 # placeholders with a shape and a dtype but no values, and functions that compute with values
-# refuse them (TensorFlow's with the same message as NumPy's here):
+# refuse them. TensorFlow's functions say "A KerasTensor cannot be used as input to a
+# TensorFlow function"; NumPy's, which need no backend, say:
 
 # %%
 symbolic_mean, symbolic_log_var = build_conv_encoder(latent_dim=2).outputs
@@ -460,15 +463,15 @@ class KLWarmup(keras.callbacks.Callback):
 
 
 # %% [markdown]
-# (A related cure, *free bits* (Kingma et al. 2016), does not charge for the first few nats of
-# KL in each latent dimension, so a dimension is never pushed all the way to the prior.)
+# (A related cure, *free bits* (Kingma et al. 2016), is exercise 2 below.)
 #
 # What collapse looks like. `vaebook` ships the series' main model, trained with the recipe of
-# the next section (a 10-epoch warm-up and batches of 32), and two runs that differ from it in
-# one thing each: one without the warm-up, and one with batches of 128 instead of 32 (four
-# times fewer gradient steps per epoch) and seed 3. A dimension whose codes barely vary from
-# image to image, and whose KL is near 0, carries no information about the image: it is
-# switched off.
+# the next section (a 10-epoch warm-up, batches of 32, seed 0), and two more runs: one that
+# differs from it in one thing, no warm-up, and one that differs in two, batches of 128 instead
+# of 32 (four times fewer gradient steps per epoch) and seed 3 instead of 0. A dimension whose
+# codes barely vary from image to image, and whose KL is near 0, carries no information about
+# the image: it is switched off. (Each held-out ELBO below is from the model's manifest: the
+# mean over the 1,000 test images, grey levels, 10 samples of $z$ each.)
 
 # %%
 runs = {"recipe (warm-up, batches of 32)": "main", "no warm-up": "main_no_warmup",
@@ -503,8 +506,9 @@ for label, history in histories.items():
 # put $q(z|x)$ on the prior and the code carried next to nothing. That run then climbed back,
 # first to a plateau for several epochs (part of the code still switched off), then to the
 # recipe's level. With the warm-up, the code is used from the first epoch, while it is cheap,
-# and the KL then falls to about 6 nats as its weight rises. With batches of 128 the KL never reaches that
-# level: one dimension stayed switched off for good, to the last of its epochs.
+# and the KL then falls to about 6 nats as its weight rises. With batches of 128 the KL peaks
+# at about 5 nats in the first epochs, then drops to 3 to 4 nats and stays there to the last
+# epoch; at the end one dimension is switched off (the spread and the KL printed above).
 #
 # One run per recipe says little: a seed can be lucky or unlucky. `benchmarks/recipe_robustness.py`
 # trains each variant with seeds 0 to 4, each in a fresh process on one CPU, and counts the
@@ -526,7 +530,7 @@ for batch_size in (32, 128):
 # %% [markdown]
 # Five seeds per variant tell a more careful story than one run each. On this data, collapse is
 # rare: one run in twenty ended with a dimension switched off, the run with batches of 128 and
-# seed 3 shown above. One collapse is too few to measure a cure, and the twenty runs show
+# seed 3, trained again by the benchmark with the settings of the run shown above. One collapse is too few to measure a cure, and the twenty runs show
 # something narrower. The warm-up alone did not prevent it: that run had the warm-up, and the
 # same seed without the warm-up kept both dimensions. No run with batches of 32, four times as
 # many gradient steps an epoch, collapsed, with the warm-up or without it. The recipe keeps
@@ -538,7 +542,7 @@ for batch_size in (32, 128):
 # %% [markdown]
 # ## Train it yourself
 #
-# Here is the recipe that trained the shipped models (`vaebook.training.train` runs the same
+# Here is the recipe that trained the series' main model (`vaebook.training.train` runs the same
 # steps), applied to the class you defined above:
 #
 # 1. a seed, set before the weights are created: it fixes the initial weights and the order
@@ -590,9 +594,10 @@ for epoch in (1, 10, len(h["loss"])):
 # off, while the training loss keeps falling: from there on the model fits its 3,600 training
 # images better without explaining new images better. Early stopping waits 10 epochs for an
 # improvement that does not come, stops, and keeps the weights of the best validation epoch.
-# The KL term moves the other way during the warm-up: in the first epoch it is weighed by 0.1,
-# and the encoder spends many nats on the code because they are cheap; as the weight rises to
-# 1 over ten epochs the code gets more expensive, and the KL falls to the level where it stays.
+# The KL term starts high and falls while its weight rises: in the first epoch (not plotted;
+# printed above) it is weighed by 0.1, and the encoder spends many nats on the code because
+# they are cheap; as the weight rises to 1 over ten epochs the code gets more expensive, and
+# the KL falls to the level where it stays.
 #
 # Your model against the shipped one, on the 1,000 test images that neither saw in training
 # (ELBO averaged over 10 samples of $z$ per image; the shipped model's number comes from its
@@ -658,7 +663,7 @@ print(f"identical encoder outputs: {same_codes}; identical decoded images: {same
 # ## Next step: full MNIST
 #
 # Everything here runs on the 4,000 training digits of the bundled subset, so that it runs in
-# seconds and every reader sees the same numbers. With an internet connection, one switch
+# about a minute and every reader sees the same numbers. With an internet connection, one switch
 # moves the series to full MNIST (60,000 training digits): set `VAEBOOK_DATA=full` before
 # starting Jupyter, or call `load_mnist("full")`. The shipped models belong to the bundled
 # data, so for full MNIST `pretrained.model_for(name, data)` trains each model with the same

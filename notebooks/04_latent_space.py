@@ -30,7 +30,8 @@
 #   scale, but their cloud is not the prior $\mathcal{N}(0, I)$;
 # - why the grid of decoded codes is laid out at Gaussian quantiles rather than evenly;
 # - the difference between a reconstruction (encode a real digit, decode it) and a sample
-#   (draw $z$ from the prior, decode it), and how often each shows a recognisable digit;
+#   (draw $z$ from the prior, decode it); how often a reconstruction keeps its digit, and
+#   which digits the samples show, and how often;
 # - why samples do not come in the data's mix of digits;
 # - what a decoded image is: pixel probabilities, the mean of $p(x \mid z)$, not a binary sample.
 #
@@ -130,8 +131,8 @@ coords = quantile_values(n)
 print(f"grid coordinates: {coords.round(2)}")
 
 # %% [markdown]
-# Under the prior, every row and every column of this grid covers the same share of
-# probability, so this grid shows the latent space the way sampling from the prior sees it:
+# The rows (and the columns) of this grid sit at evenly spaced quantiles of the prior, so
+# neighbouring rows are the same prior probability apart, and this grid shows the latent space the way sampling from the prior sees it:
 # densely near 0, sparsely in the tails. (An evenly spaced grid over $[-3, 3]$ would spend
 # many of its rows and columns beyond $\pm 2$, where the prior has little mass.)
 #
@@ -272,7 +273,8 @@ print("share of 2,000 samples read as each digit: " + ", ".join(f"{d}: {share:.0
 # something that reads as that digit, not its share of the data. The KL term pulls each $q(z \mid x)$ towards the prior,
 # and so, on average, the codes of all images together (the "aggregate posterior") too; but
 # the reconstruction term pulls the other way, and the trained model's codes do not match the
-# prior, so sampling from the prior does not reproduce the data's mix of digits. Strictly, a
+# prior, so sampling from the prior does not reproduce the data's mix of digits. The Bernoulli
+# decoder is a distribution over binary images (notebook 03, "Grey levels"), so strictly, a
 # sample of the model is a binary image $x \sim \mathrm{Bernoulli}(p)$ drawn from these
 # probabilities; the probabilities themselves are what people show, because the binary draws
 # look speckled.

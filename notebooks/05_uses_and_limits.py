@@ -21,8 +21,8 @@
 #
 # **What you'll do:** use a VAE as an anomaly detector and score it with a ROC curve; compare
 # the same VAE trained with several values of $\beta$ and plot the rate-distortion trade-off,
-# with error bars; find out, with numbers, why VAE images are blurry; estimate a test-set
-# log-likelihood by importance sampling and set it next to the published figure.
+# with error bars; find out, with numbers, why VAE images are blurry; estimate the
+# log-likelihood of binarized test digits by importance sampling and set it next to the published figure.
 #
 # **What you'll learn:**
 #
@@ -338,7 +338,8 @@ plt.show()
 # The decoder's output looks like the average of the training digits that were encoded near
 # $z$, and that is no coincidence. For a Bernoulli decoder, the reconstruction term is
 # maximised when $p$ is the average of all the images whose posteriors $q(z|x)$ cover $z$.
-# Several different digits share each region of a 2-d latent space, so the best $p$ is a smooth
+# Many different images, and in the crowded middle several different digits, share each region
+# of a 2-d latent space, so the best $p$ is a smooth
 # average of them. Drawing from the Bernoulli does not help: the draws are speckled, because
 # the model treats pixels as independent given $z$ and has no way to say "these pixels go on
 # together".
@@ -363,7 +364,7 @@ for beta in BETAS:
 # with a powerful prior (VQ-VAE).
 
 # %% [markdown]
-# ## 4. The test-set log-likelihood
+# ## 4. The log-likelihood of test digits
 #
 # Losses are bounds. To quote a log-likelihood we estimate $\log p(x)$ itself, with the
 # importance-sampled estimate of notebook 02 (Burda et al. 2015), from $k$ draws
@@ -443,7 +444,7 @@ print(f"estimate (k = 5000) - ELBO = {estimates[5000] - elbo:.1f} nats: the aver
 # - Its latent space is smooth and regular: nearby codes decode to similar images, and the
 #   prior can be sampled, though the codes need not fill it evenly (notebook 04, and section 2
 #   for a small $\beta$).
-# - On binary data it gives a lower bound on $\log p(x)$ for every input, and a tight estimate
+# - On binary data it gives a lower bound on $\log p(x)$ for every input, and a tighter estimate
 #   with importance sampling: useful for model comparison and, with care, anomaly detection.
 # - $\beta$ gives an explicit handle on how much information the code keeps.
 #

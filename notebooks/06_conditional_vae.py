@@ -70,10 +70,10 @@ data = load_mnist()
 # %% [markdown]
 # ## 1. What conditioning changes
 #
-# A conditional VAE (Sohn et al. 2015) keeps everything of the VAE and adds the label y to
+# A conditional VAE (Sohn et al. 2015) keeps everything of the VAE and adds the label $y$ to
 # both networks: the encoder becomes $q(z|x, y)$, the decoder $p(x|z, y)$. The prior stays
 # $p(z) = \mathcal{N}(0, I)$, the same for every digit. The ELBO is the one of notebook 02,
-# with y given everywhere:
+# with $y$ given everywhere:
 #
 # $$\text{ELBO}(x|y) = \mathbb{E}_{q(z|x,y)}[\log p(x|z,y)] - \text{KL}(q(z|x,y)\,\|\,p(z)) \;\le\; \log p(x|y).$$
 #
@@ -196,8 +196,8 @@ plt.show()
 # model's images are smoother and paler than real digits, though, and a reader has biases of
 # its own on such images; they would be blamed on the model. So measure the reader first, on
 # real test digits, on the same digits blurred (a Gaussian of 1.5 pixels, `blur`) and on the
-# same digits with half their ink. Next to it, a reader that compares *shapes*
-# (`shape_reader`): every image, reference and query alike, is smoothed by a Gaussian of one
+# same digits with half their ink. Next to it, the reader of notebook 05 that compares *shapes*
+# (`shape_reader`), whose errors we measure here too: every image, reference and query alike, is smoothed by a Gaussian of one
 # pixel and scaled to length 1, and the five nearest training digits by cosine similarity vote.
 
 # %%
@@ -256,9 +256,10 @@ plt.show()
 # %% [markdown]
 # Most of these codes lie near or beyond the edge of the prior's 95% circle. Decoded under any
 # label they give a thin stroke: some are still legible as the digit asked for (look at the 3s
-# and the 7s), many are hard to tell from a 1, by eye as by the reader. So what the shape
-# reader still calls a 1 is mostly the model's doing, and it comes from a style, not from a
-# label: the narrowest style squeezes every digit towards a 1.
+# and the 7s), many are hard to tell from a 1, by eye as by the reader. So in these five codes,
+# which hold many of the misreads (printed above), what the shape reader calls a 1 is the
+# model's doing, and it comes from a style, not from a label: the narrowest style squeezes
+# every digit towards a 1.
 #
 # ## 3. Style and identity
 #
@@ -314,7 +315,7 @@ print("standard deviation of the test codes, per dimension: VAE", np.round(vae_m
 # In the conditional VAE's map the digits lie on top of one another, and the code says much
 # less about which digit an image is: that information has moved to the label. Both latent
 # dimensions are still in use (their spread, printed above, is of the order of the prior's 1,
-# not the near-zero of a switched-off dimension in notebook 03): they now hold style, shared
+# not the 0.1 of the dimension that the run with batches of 128 switched off in notebook 03): they now hold style, shared
 # by all digits. A code of the right-hand map means roughly the same kind of stroke
 # whichever digit it is decoded as, which is what made section 3 work.
 #
@@ -361,21 +362,22 @@ print(f"highest log p(x|y) at the true label: {np.mean(guess == data.y_test[:n])
 # bound on $\log p(x)$ that uses no label at all. With $p(y) = 1/10$ the model's density of
 # an image is a mixture over the digits, $p(x) = \sum_y p(y)\,p(x|y)$. Each estimate
 # $\hat p(x|y)$ is unbiased, so their average over the labels is an unbiased estimate of
-# $p(x)$, and its log is, on average, below $\log p(x)$ (Jensen's inequality, as in notebook
-# 05):
+# $p(x)$, and its log is, on average, below $\log p(x)$ (Jensen's inequality, as for the ELBO
+# in notebook 02, section 3):
 #
 # $$\log p(x) \;\ge\; \mathbb{E}\Big[\log \sum_y \tfrac{1}{10}\, \hat p(x|y)\Big].$$
 #
-# That bounds the same quantity as the main VAE's estimate, and uses no label, so the two
-# models can be compared on the same binarized test digits with the same $k$:
+# That bounds the same kind of quantity as the main VAE's importance-sampled estimate, $\log p(x)$
+# of a binarized digit under each model (both are lower bounds on average), and uses no label,
+# so the two models can be compared on the same binarized test digits with the same $k$:
 
 # %%
 bound_cvae = label_free_bound(log_liks)
 estimate_vae = importance_log_likelihood(vae, x_bin, k=5)
 true_label = log_liks[np.arange(n), data.y_test[:n]]
 print(f"on the same {n} binarized test digits, k = 5, nats per image:")
-print(f"VAE:             log p(x), estimate:              {estimate_vae.mean():7.1f}")
-print(f"conditional VAE: log p(x), no label (the bound):  {bound_cvae.mean():7.1f}")
+print(f"VAE:             log p(x), k = 5 estimate:        {estimate_vae.mean():7.1f}")
+print(f"conditional VAE: log p(x), k = 5, no label:       {bound_cvae.mean():7.1f}")
 print(f"conditional VAE: log p(x|y), the true label:      {true_label.mean():7.1f}")
 right = guess == data.y_test[:n]
 print(f"true label minus the bound: {np.mean(true_label[right] - bound_cvae[right]):+.1f} nats on the {right.sum()} digits "
@@ -391,7 +393,8 @@ print(f"true label minus the bound: {np.mean(true_label[right] - bound_cvae[righ
 # is worth little in nats. The gap between the two models is not the label's information:
 # the conditional VAE is a mixture of ten decoders, one per digit, sharing a 2-d style code,
 # and that fits the digits better than one decoder that must also place the ten digits in its
-# two dimensions. Training it that way took the labels.
+# two dimensions (both numbers are $k = 5$ bounds, so part of the gap may be how loose each
+# is). Training it that way took the labels.
 #
 # ## 7. What is lost
 #

@@ -41,6 +41,7 @@ def draw_prior_region(ax, mass: float = 0.95, color="black"):
     radius = prior_radius(mass, 2)
     ax.add_patch(plt.Circle((0, 0), radius, fill=False, ls="--", lw=1.5, color=color,
                             label=f"{mass:.0%} of the prior " + r"$\mathcal{N}(0, I)$"))
+    ax.set_aspect("equal", adjustable="datalim")  # a circle looks like one
     ax.legend(markerscale=3, loc="center left", bbox_to_anchor=(1.0, 0.5), frameon=False)
     return ax
 
