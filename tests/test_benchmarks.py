@@ -56,3 +56,19 @@ def test_benchmark_smoke_run(name, tmp_path):
         assert [r["check"] for r in rows if r.get("check")][0].startswith("for every seed, the rate R falls")
     elif name == "exact_limit":
         assert all(r["abs_error"] < 1.0 and r["is_estimate"] >= r["elbo"] - 0.1 for r in rows)
+
+
+def test_backends_seed_spread_smoke_run(tmp_path):
+    """``--seeds``: one run per backend and seed, and a spread row per backend; two seeds give two models."""
+    import os
+
+    out = tmp_path / "backends_seeds.json"
+    env = dict(os.environ, VAEBOOK_DATA="bundled", TF_CPP_MIN_LOG_LEVEL="3", VAEBOOK_CACHE=str(tmp_path / "cache"))
+    done = subprocess.run([sys.executable, "-m", "benchmarks.backends", "--smoke", "--seeds", "0", "1", "--out", str(out)],
+                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    result = json.loads(out.read_text())
+    assert result["benchmark"] == "backends_seeds" and result["conditions"]["seeds"] == [0, 1]
+    runs = [r for r in result["rows"] if r["backend"] == "tensorflow"]
+    assert [r["seed"] for r in runs] == [0, 1] and runs[0]["heldout_elbo"] != runs[1]["heldout_elbo"]
+    assert any(r["backend"] == "tensorflow: seeds 0-1" and "spread" in r["heldout_elbo"] for r in result["rows"])
