@@ -18,13 +18,13 @@
 # ## Exercises
 #
 # Four exercises, from a warm-up to a written one. This section runs on its own: its first cell
-# loads everything the exercises use, so after a restart you can run it from here (the grader
-# runs only this section). Write each answer where the `...` stands; the cell under it checks
-# your answer on the spot and prints one line: right, not done yet, or a hint at what is off.
-# The checker compares your answer with a reference computed inside `vaebook.exercises`, so any
-# correct way of writing it passes, and it refuses a function that merely calls vaebook's own
-# implementation. Written answers go in the cells that say *Your answer here*; your teacher grades
-# them with the answer key. Points are in brackets.
+# loads everything the exercises use, so after a restart you can run it from here (the grader runs
+# only this section). Write each answer where the `...` stands; the cell under it checks your
+# answer on the spot and prints one line: right, not done yet, or not right yet, with a hint where
+# it recognises a typical mistake. The checker compares your answer with a reference computed
+# inside `vaebook.exercises`, so any correct way of writing it passes, and it refuses a function
+# that merely calls vaebook's own implementation. Written answers go in the cells that say *Your
+# answer here*; your teacher grades them with the answer key. Points are in brackets.
 
 # %% nbgrader={"grade": false, "grade_id": "setup", "locked": true, "schema_version": 3, "solution": false, "task": false}
 import numpy as np
@@ -94,27 +94,38 @@ exercises.require("vae_radius_95")
 ### END HIDDEN TESTS
 
 # %% [markdown]
-# **Exercise 4 (written) [3 points].** (a) Set your answers to exercises 2 and 3 next to the
-# prior's ($1 - e^{-1/2}$ within radius 1; 95% within the dashed circle): is the VAE's code cloud
-# more or less concentrated near the origin than the prior, and which parts of the cloud do
-# samples $z \sim \mathcal{N}(0, I)$ rarely reach? (b) In three or four sentences: why does
-# decoding $z \sim \mathcal{N}(0, I)$ not give new digits from the autoencoder, and what does the
-# KL term change?
+# **Exercise 4 (written) [3 points].** Answer from your own numbers of exercises 2 and 3.
+# (a) Set them next to the prior's, a share $1 - e^{-1/2} \approx 0.39$ within radius 1 and 95%
+# within radius 2.45: is the VAE's code cloud more or less concentrated near the origin than the
+# prior? (b) In two dimensions the prior puts a share $1 - e^{-r^2/2}$ of its samples within
+# radius $r$. With $r$ your radius of exercise 3: what share of the prior's samples lands beyond
+# it, where 5% of the VAE's test codes lie? About how many times less often does sampling from
+# the prior reach that outer part of the cloud than the test digits do, and what does that mean
+# for the digits encoded there? (c) A prediction: the same network trained with the KL term
+# weighted four times as much ($\beta = 4$). Would your two numbers move towards the prior's or
+# away from them? Say why in one or two sentences. (You may check your prediction with
+# `pretrained.model_for("mlp_beta4", data)` and your `share_within`; the reasoning earns the
+# point, not the check.)
 
 # %% [markdown] nbgrader={"grade": true, "grade_id": "ex4_written", "locked": false, "points": 3, "schema_version": 3, "solution": true, "task": false}
 # <!-- BEGIN SOLUTION -->
-# **Model answer.** (a) Less concentrated: a smaller share of the VAE's codes than of the prior's
-# lies within radius 1, and the radius that holds 95% of them is larger than the prior's (the
-# notebook's spreads per axis, above 1, say the same). Samples from the prior fall mostly in the
-# inner part of the cloud; the outer codes, beyond the dashed circle, are rarely sampled, so the
-# digits encoded there come up less often than in the data. [1 point for the direction with the
-# two numbers, 1 for the consequence for sampling.]
+# **Model answer.** (Numbers for the shipped model: 0.278 within radius 1, and a 95% radius of
+# 3.80.) (a) Less concentrated: a smaller share of the VAE's codes than of the prior's samples
+# lies within radius 1 (0.28 against 0.39), and the radius that holds 95% of them is larger than
+# the prior's (3.80 against 2.45). [1 point for the direction, backed by both numbers.]
 #
-# (b) Nothing ties the autoencoder's codes to $\mathcal{N}(0, I)$: their scale and position are an
-# accident of training, so prior samples land in a small patch of the code cloud (or outside it),
-# where the decoder only ever saw a few digits or none, and decode to the same blurred blend. The
-# KL term $\mathrm{KL}(q(z|x)\,\|\,p(z))$ charges every code for straying from the prior, so the
-# encoded digits sit on the prior's scale and the prior's samples land where the decoder has
-# learned to draw digits: the latent space becomes samplable. [1 point; a full answer names the
-# scale/position and the KL's pull towards the prior.]
+# (b) $1 - e^{-3.80^2/2} \approx 0.9993$: only about 0.07% of the prior's samples land beyond
+# radius 3.80, where 5% of the test codes lie, so sampling reaches that outer part of the cloud
+# about 70 times less often than the data does (5% / 0.07%). The digits encoded out there (the
+# page found mostly 0s, 1s and 7s on the rim) are generated far less often than they occur, and
+# their outermost styles almost never. [1 point for the share from the student's own radius and
+# the ratio, with the consequence for sampling; accept any ratio consistent with their numbers.]
+#
+# (c) Towards the prior's: a larger $\beta$ charges more for every $q(z|x)$ that strays from
+# $\mathcal{N}(0, I)$, so the encoder means are pulled towards the origin (and the encoder's
+# variances towards 1); the cloud of means shrinks, the share within radius 1 rises and the 95%
+# radius falls. The shipped $\beta = 4$ model gives 0.36 and 2.56. A full answer may add that the
+# means can overshoot: with a very large $\beta$ each $q(z|x)$ approaches the prior itself and the
+# means crowd near 0, more concentrated than the prior's samples. [1 point for the direction with
+# the KL's pull as the reason.]
 # <!-- END SOLUTION -->

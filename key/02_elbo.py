@@ -17,15 +17,16 @@
 # %% [markdown]
 # ## Exercises
 #
-# Four exercises, from a warm-up to the score-function estimator, two of them with a derivation
-# on paper. This section runs on its own: its first cell loads everything the exercises use, so
-# after a restart you can run it from here (the grader runs only this section). Write each answer
-# where the `...` stands, with NumPy (the inputs are NumPy arrays); the cell under it checks your
-# answer on the spot and prints one line: right, not done yet, or a hint at what is off. The
-# checker compares your function with a reference computed inside `vaebook.exercises` on test
-# inputs of its own, so any correct way of writing it passes, and it refuses a function that
-# merely calls vaebook's own implementation. Derivations go in the cells that say *Your answer
-# here*, in LaTeX (`$...$`); your teacher grades them with the answer key. Points are in brackets.
+# Four exercises, from a warm-up to the score-function estimator, two of them with a derivation on
+# paper. This section runs on its own: its first cell loads everything the exercises use, so after
+# a restart you can run it from here (the grader runs only this section). Write each answer where
+# the `...` stands, with NumPy (the inputs are NumPy arrays); the cell under it checks your answer
+# on the spot and prints one line: right, not done yet, or not right yet, with a hint where it
+# recognises a typical mistake. The checker compares your function with a reference computed
+# inside `vaebook.exercises` on test inputs of its own, so any correct way of writing it passes,
+# and it refuses a function that merely calls vaebook's own implementation. Derivations go in the
+# cells that say *Your answer here*, in LaTeX (`$...$`); your teacher grades them with the answer
+# key. Points are in brackets.
 
 # %% nbgrader={"grade": false, "grade_id": "setup", "locked": true, "schema_version": 3, "solution": false, "task": false}
 import numpy as np
@@ -63,9 +64,8 @@ exercises.require("reparameterize")
 # Gaussians, $q = \mathcal{N}(\mu_q, \sigma_q^2)$ and $p = \mathcal{N}(\mu_p, \sigma_p^2)$:
 # write $\log q(z) - \log p(z)$ and take its expectation under $q$, using
 # $\mathbb{E}_q[(z - \mu_q)^2] = \sigma_q^2$. Then show that the result is never negative, and 0
-# only when $q = p$; say why the KL of two Gaussians with diagonal covariances is the sum of such
-# terms over the dimensions; and check that for $p = \mathcal{N}(0, 1)$ you get the formula of
-# section 5.
+# only when $q = p$; and check that for $p = \mathcal{N}(0, 1)$ you get the one-dimensional
+# formula of section 5.
 
 # %% [markdown] nbgrader={"grade": true, "grade_id": "ex2_written", "locked": false, "points": 4, "schema_version": 3, "solution": true, "task": false}
 # <!-- BEGIN SOLUTION -->
@@ -82,13 +82,12 @@ exercises.require("reparameterize")
 # $\tfrac12\big[(t - 1 - \log t) + (\mu_q - \mu_p)^2 / \sigma_p^2\big]$. Since $\log t \le t - 1$ (the
 # logarithm is concave and touches its tangent at $t = 1$ only), the first bracket is $\ge 0$, with
 # equality only at $t = 1$; the second is $\ge 0$, with equality only at $\mu_q = \mu_p$. So
-# $\mathrm{KL} \ge 0$, and $= 0$ exactly when $\sigma_q = \sigma_p$ and $\mu_q = \mu_p$. [1 point]
+# $\mathrm{KL} \ge 0$ [1 point], and $= 0$ exactly when $\sigma_q = \sigma_p$ and $\mu_q = \mu_p$,
+# that is when $q = p$.
 #
-# **Diagonal covariances.** Both densities are products over the dimensions, so
-# $\log q(z) - \log p(z)$ is a sum of one-dimensional terms, each depending on $z_j$ alone, and the
-# expectation of a sum is the sum of the one-dimensional KLs. With $\mu_p = 0$, $\sigma_p^2 = 1$:
-# $\tfrac12 \sum_j (\mu_j^2 + \sigma_j^2 - 1 - \log \sigma_j^2) = -\tfrac12 \sum_j (1 + \log\sigma_j^2 - \mu_j^2 - \sigma_j^2)$,
-# the formula of section 5. [1 point]
+# **The check.** With $\mu_p = 0$, $\sigma_p^2 = 1$ and $q = \mathcal{N}(\mu, \sigma^2)$:
+# $\tfrac12 (\mu^2 + \sigma^2 - 1 - \log \sigma^2) = -\tfrac12 (1 + \log\sigma^2 - \mu^2 - \sigma^2)$,
+# the one-dimensional formula of section 5. [1 point for the equality case and the check]
 # <!-- END SOLUTION -->
 
 # %% [markdown]

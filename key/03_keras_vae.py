@@ -17,16 +17,16 @@
 # %% [markdown]
 # ## Exercises
 #
-# Three exercises: you build a VAE of your own from the classes of this page, a variant with
-# another encoder and decoder and another loss, and then explain what it changes. This section
-# runs on its own: its first cell imports what the exercises use, and takes the `VAE` class you
-# defined above (run on its own, as the grader runs it, the section takes the package's copy of
-# the same code), so after a restart you can run it from here. Write each answer where
-# the `...` stands; the cell under it checks your answer on the spot and prints one line: right,
-# not done yet, or a hint at what is off. The checker runs your code on fixed weights and inputs
-# of its own against a reference computed inside `vaebook.exercises`, and trains your model for
-# a few seconds; it refuses code that merely calls vaebook's own builders. Written answers go in
-# the cells that say *Your answer here*; your teacher grades them with the answer key. Points
+# Three exercises: MLP networks for the page's `VAE`, a `FreeBitsVAE` with another KL term, and a
+# written comparison of free bits with the KL warm-up. This section runs on its own: its first
+# cell imports what the exercises use, and takes the `VAE` class you defined above (run on its
+# own, as the grader runs it, the section takes the package's copy of the same code), so after a
+# restart you can run it from here. Write each answer where the `...` stands; the cell under it
+# checks your answer on the spot and prints one line: right, not done yet, or not right yet, with
+# a hint where it recognises a typical mistake. The checker runs your code on fixed weights and
+# inputs of its own against a reference computed inside `vaebook.exercises`, and trains your model
+# for a few seconds; it refuses code that merely calls vaebook's own builders. Written answers go
+# in the cells that say *Your answer here*; your teacher grades them with the answer key. Points
 # are in brackets.
 
 # %% nbgrader={"grade": false, "grade_id": "setup", "locked": true, "schema_version": 3, "solution": false, "task": false}
@@ -51,7 +51,6 @@ except NameError:  # this section run on its own: the package holds the same cod
 # with a ReLU, and has two heads of `latent_dim` units, the mean and the log-variance of
 # $q(z|x)$; `build_mlp_decoder(latent_dim, hidden)` applies one `Dense(hidden)` layer with a ReLU
 # to $z$, then a `Dense(784)` layer whose outputs are the logits, reshaped to $28 \times 28 \times 1$.
-# Which layers get no activation, and why?
 
 # %% nbgrader={"grade": false, "grade_id": "ex1_answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def build_mlp_encoder(latent_dim=2, hidden=256):

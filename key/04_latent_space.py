@@ -18,16 +18,16 @@
 # ## Exercises
 #
 # Four exercises on what the size of the latent space changes, from a warm-up to a written one.
-# Besides the 2-d model of this notebook they use the series' 50-d model, `model_50d` (notebook
-# 05 evaluates its log-likelihood): an MLP VAE with 50 latent dimensions, trained on binarized
+# Besides the 2-d model of this notebook they use the series' 50-d model, `model_50d` (notebook 05
+# evaluates its log-likelihood): an MLP VAE with 50 latent dimensions, trained on binarized
 # digits. This section runs on its own: its first cell loads everything the exercises use, so
 # after a restart you can run it from here (the grader runs only this section). Write each answer
 # where the `...` stands; the cell under it checks your answer on the spot and prints one line:
-# right, not done yet, or a hint at what is off. The checker compares your answer with a
-# reference computed inside `vaebook.exercises`, so any correct way of writing it passes, and it
-# refuses a function that merely calls vaebook's own implementation. Written answers go in the
-# cells that say *Your answer here*; your teacher grades them with the answer key. Points are in
-# brackets.
+# right, not done yet, or not right yet, with a hint where it recognises a typical mistake. The
+# checker compares your answer with a reference computed inside `vaebook.exercises`, so any
+# correct way of writing it passes, and it refuses a function that merely calls vaebook's own
+# implementation. Written answers go in the cells that say *Your answer here*; your teacher grades
+# them with the answer key. Points are in brackets.
 
 # %% nbgrader={"grade": false, "grade_id": "setup", "locked": true, "schema_version": 3, "solution": false, "task": false}
 import numpy as np
@@ -112,23 +112,29 @@ exercises.require("active_units")
 # %% [markdown]
 # **Exercise 4 (written) [4 points].** What does the latent size change? (a) Draw codes from the
 # 50-d prior with `prior_samples(1000, latent_dim=50, seed=0)`: how long are they typically, and
-# how long is the midpoint of the straight line between two of them? Use your `log_prior_density`
-# to say why a straight-line interpolation in 50 dimensions passes through codes the prior rarely
-# produces, and what `slerp` does about it. (b) Name two things the 50-d model gains over the 2-d
-# one and two things it loses, using what you measured (exercise 3 among them).
+# how long is the midpoint of the straight line between two of them? Compare `log_prior_density`
+# at the endpoints and at the midpoint with the lengths you found: why is a code of the
+# midpoint's length rare under the prior although its density is higher? And what does `slerp`
+# do about it? (b) Name two things the 50-d model gains over the 2-d one and two things it loses,
+# using what you measured (exercise 3 among them).
 
 # %% [markdown] nbgrader={"grade": true, "grade_id": "ex4_written", "locked": false, "points": 4, "schema_version": 3, "solution": true, "task": false}
 # <!-- BEGIN SOLUTION -->
 # **Model answer.** (a) A code $z \sim \mathcal{N}(0, I_d)$ has $\mathbb{E}\|z\|^2 = d$, and its length
-# concentrates near $\sqrt{d}$: near 7 for $d = 50$ (the 1,000 samples' average length says so).
+# concentrates near $\sqrt{d}$: the 1,000 samples' lengths average 7.0, with a spread of about 0.7.
 # The midpoint of two independent samples, $(z_a + z_b)/2$, is $\mathcal{N}(0, \tfrac12 I)$, so its length
-# is near $\sqrt{d/2}$, about 5: shorter than almost every prior sample. Its log prior density is
-# *higher* than a typical sample's ($-\tfrac12\|z\|^2$ is larger), yet the prior almost never
-# produces such a short code, because the volume near the origin is tiny in 50 dimensions: the
-# mass lies in a thin shell of radius about $\sqrt{d}$. The decoder was trained on codes from that
-# shell, so the middle of a straight line can decode to atypical, washed-out images. `slerp` moves
-# along the arc between the two codes and keeps the length between theirs, inside the shell. In
-# 2-d the effect is small (lengths spread from 0 to about 2.5). [2 points]
+# is near $\sqrt{d/2}$, about 5.0: about one prior sample in a thousand is that short. The log
+# prior density is $-\tfrac12\|z\|^2 - \tfrac{d}{2}\log 2\pi$: about $-71$ at the endpoints and $-58$ at a
+# midpoint, about 12.6 nats *higher*. Density is not probability: the probability of a length is
+# the density times the volume of the shell of codes with that length, and that volume grows like
+# $r^{d-1}$. At radius 5 rather than 7 the density is $e^{12} \approx 2 \times 10^5$ times higher, but
+# the shell has only $(5/7)^{49} \approx 7 \times 10^{-8}$ of the volume, so almost all the prior's
+# mass lies in a thin shell of radius about $\sqrt{d}$ and codes of the midpoint's length are
+# rare. The decoder was trained on codes from that shell, so the middle of a straight line can
+# decode to atypical, washed-out images. `slerp` moves along the arc between the two codes and keeps
+# the length between theirs, inside the shell. In 2-d the effect is small (lengths spread from 0 to
+# about 2.5). [2 points: the lengths and densities, and volume against density as the reason; 1 of
+# them for the reason alone.]
 #
 # (b) Gains: the code carries more information, so reconstructions keep more of each digit and
 # the ELBO is higher (the rate can grow); unused capacity costs little, since the KL switches

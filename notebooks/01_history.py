@@ -262,13 +262,13 @@ print(references())
 # ## Exercises
 #
 # Four exercises, from a warm-up to a written one. This section runs on its own: its first cell
-# loads everything the exercises use, so after a restart you can run it from here (the grader
-# runs only this section). Write each answer where the `...` stands; the cell under it checks
-# your answer on the spot and prints one line: right, not done yet, or a hint at what is off.
-# The checker compares your answer with a reference computed inside `vaebook.exercises`, so any
-# correct way of writing it passes, and it refuses a function that merely calls vaebook's own
-# implementation. Written answers go in the cells that say *Your answer here*; your teacher grades
-# them with the answer key. Points are in brackets.
+# loads everything the exercises use, so after a restart you can run it from here (the grader runs
+# only this section). Write each answer where the `...` stands; the cell under it checks your
+# answer on the spot and prints one line: right, not done yet, or not right yet, with a hint where
+# it recognises a typical mistake. The checker compares your answer with a reference computed
+# inside `vaebook.exercises`, so any correct way of writing it passes, and it refuses a function
+# that merely calls vaebook's own implementation. Written answers go in the cells that say *Your
+# answer here*; your teacher grades them with the answer key. Points are in brackets.
 
 # %% deletable=false editable=false nbgrader={"cell_type": "code", "checksum": "a699053a1c12b6fdd8c629961e72012a", "grade": false, "grade_id": "setup", "locked": true, "schema_version": 3, "solution": false, "task": false}
 import numpy as np
@@ -322,12 +322,18 @@ radius_answer = (
 exercises.check_vae_radius_95(radius_answer, vae, data.x_test)
 
 # %% [markdown]
-# **Exercise 4 (written) [3 points].** (a) Set your answers to exercises 2 and 3 next to the
-# prior's ($1 - e^{-1/2}$ within radius 1; 95% within the dashed circle): is the VAE's code cloud
-# more or less concentrated near the origin than the prior, and which parts of the cloud do
-# samples $z \sim \mathcal{N}(0, I)$ rarely reach? (b) In three or four sentences: why does
-# decoding $z \sim \mathcal{N}(0, I)$ not give new digits from the autoencoder, and what does the
-# KL term change?
+# **Exercise 4 (written) [3 points].** Answer from your own numbers of exercises 2 and 3.
+# (a) Set them next to the prior's, a share $1 - e^{-1/2} \approx 0.39$ within radius 1 and 95%
+# within radius 2.45: is the VAE's code cloud more or less concentrated near the origin than the
+# prior? (b) In two dimensions the prior puts a share $1 - e^{-r^2/2}$ of its samples within
+# radius $r$. With $r$ your radius of exercise 3: what share of the prior's samples lands beyond
+# it, where 5% of the VAE's test codes lie? About how many times less often does sampling from
+# the prior reach that outer part of the cloud than the test digits do, and what does that mean
+# for the digits encoded there? (c) A prediction: the same network trained with the KL term
+# weighted four times as much ($\beta = 4$). Would your two numbers move towards the prior's or
+# away from them? Say why in one or two sentences. (You may check your prediction with
+# `pretrained.model_for("mlp_beta4", data)` and your `share_within`; the reasoning earns the
+# point, not the check.)
 
 # %% [markdown] deletable=false nbgrader={"cell_type": "markdown", "checksum": "bd9385791e071dd50a29ece0ac60f511", "grade": true, "grade_id": "ex4_written", "locked": false, "points": 3, "schema_version": 3, "solution": true, "task": false}
 # *Your answer here.*

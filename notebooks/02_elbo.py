@@ -528,15 +528,16 @@ print("-784 * Keras BCE (a mean):   ", (-784 * keras_mean).round(2))
 # %% [markdown]
 # ## Exercises
 #
-# Four exercises, from a warm-up to the score-function estimator, two of them with a derivation
-# on paper. This section runs on its own: its first cell loads everything the exercises use, so
-# after a restart you can run it from here (the grader runs only this section). Write each answer
-# where the `...` stands, with NumPy (the inputs are NumPy arrays); the cell under it checks your
-# answer on the spot and prints one line: right, not done yet, or a hint at what is off. The
-# checker compares your function with a reference computed inside `vaebook.exercises` on test
-# inputs of its own, so any correct way of writing it passes, and it refuses a function that
-# merely calls vaebook's own implementation. Derivations go in the cells that say *Your answer
-# here*, in LaTeX (`$...$`); your teacher grades them with the answer key. Points are in brackets.
+# Four exercises, from a warm-up to the score-function estimator, two of them with a derivation on
+# paper. This section runs on its own: its first cell loads everything the exercises use, so after
+# a restart you can run it from here (the grader runs only this section). Write each answer where
+# the `...` stands, with NumPy (the inputs are NumPy arrays); the cell under it checks your answer
+# on the spot and prints one line: right, not done yet, or not right yet, with a hint where it
+# recognises a typical mistake. The checker compares your function with a reference computed
+# inside `vaebook.exercises` on test inputs of its own, so any correct way of writing it passes,
+# and it refuses a function that merely calls vaebook's own implementation. Derivations go in the
+# cells that say *Your answer here*, in LaTeX (`$...$`); your teacher grades them with the answer
+# key. Points are in brackets.
 
 # %% deletable=false editable=false nbgrader={"cell_type": "code", "checksum": "c53132051726a244fc4a8e1e8e2e0bba", "grade": false, "grade_id": "setup", "locked": true, "schema_version": 3, "solution": false, "task": false}
 import numpy as np
@@ -570,9 +571,8 @@ exercises.check_reparameterize(reparameterize)
 # Gaussians, $q = \mathcal{N}(\mu_q, \sigma_q^2)$ and $p = \mathcal{N}(\mu_p, \sigma_p^2)$:
 # write $\log q(z) - \log p(z)$ and take its expectation under $q$, using
 # $\mathbb{E}_q[(z - \mu_q)^2] = \sigma_q^2$. Then show that the result is never negative, and 0
-# only when $q = p$; say why the KL of two Gaussians with diagonal covariances is the sum of such
-# terms over the dimensions; and check that for $p = \mathcal{N}(0, 1)$ you get the formula of
-# section 5.
+# only when $q = p$; and check that for $p = \mathcal{N}(0, 1)$ you get the one-dimensional
+# formula of section 5.
 
 # %% [markdown] deletable=false nbgrader={"cell_type": "markdown", "checksum": "2c1c2c8fb7614b1ecd4e7a133b38f86a", "grade": true, "grade_id": "ex2_written", "locked": false, "points": 4, "schema_version": 3, "solution": true, "task": false}
 # *Your answer here.*

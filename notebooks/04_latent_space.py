@@ -357,16 +357,16 @@ print(f"z = {explorer.current_code().round(2)}")
 # ## Exercises
 #
 # Four exercises on what the size of the latent space changes, from a warm-up to a written one.
-# Besides the 2-d model of this notebook they use the series' 50-d model, `model_50d` (notebook
-# 05 evaluates its log-likelihood): an MLP VAE with 50 latent dimensions, trained on binarized
+# Besides the 2-d model of this notebook they use the series' 50-d model, `model_50d` (notebook 05
+# evaluates its log-likelihood): an MLP VAE with 50 latent dimensions, trained on binarized
 # digits. This section runs on its own: its first cell loads everything the exercises use, so
 # after a restart you can run it from here (the grader runs only this section). Write each answer
 # where the `...` stands; the cell under it checks your answer on the spot and prints one line:
-# right, not done yet, or a hint at what is off. The checker compares your answer with a
-# reference computed inside `vaebook.exercises`, so any correct way of writing it passes, and it
-# refuses a function that merely calls vaebook's own implementation. Written answers go in the
-# cells that say *Your answer here*; your teacher grades them with the answer key. Points are in
-# brackets.
+# right, not done yet, or not right yet, with a hint where it recognises a typical mistake. The
+# checker compares your answer with a reference computed inside `vaebook.exercises`, so any
+# correct way of writing it passes, and it refuses a function that merely calls vaebook's own
+# implementation. Written answers go in the cells that say *Your answer here*; your teacher grades
+# them with the answer key. Points are in brackets.
 
 # %% deletable=false editable=false nbgrader={"cell_type": "code", "checksum": "1a57c3c65900e42e8d50b0ba28869dd5", "grade": false, "grade_id": "setup", "locked": true, "schema_version": 3, "solution": false, "task": false}
 import numpy as np
@@ -432,10 +432,11 @@ exercises.check_active_units(active_answer, model_50d, binary.x_test)
 # %% [markdown]
 # **Exercise 4 (written) [4 points].** What does the latent size change? (a) Draw codes from the
 # 50-d prior with `prior_samples(1000, latent_dim=50, seed=0)`: how long are they typically, and
-# how long is the midpoint of the straight line between two of them? Use your `log_prior_density`
-# to say why a straight-line interpolation in 50 dimensions passes through codes the prior rarely
-# produces, and what `slerp` does about it. (b) Name two things the 50-d model gains over the 2-d
-# one and two things it loses, using what you measured (exercise 3 among them).
+# how long is the midpoint of the straight line between two of them? Compare `log_prior_density`
+# at the endpoints and at the midpoint with the lengths you found: why is a code of the
+# midpoint's length rare under the prior although its density is higher? And what does `slerp`
+# do about it? (b) Name two things the 50-d model gains over the 2-d one and two things it loses,
+# using what you measured (exercise 3 among them).
 
 # %% [markdown] deletable=false nbgrader={"cell_type": "markdown", "checksum": "ae1035122d0614a0c40682ad1a63b7c8", "grade": true, "grade_id": "ex4_written", "locked": false, "points": 4, "schema_version": 3, "solution": true, "task": false}
 # *Your answer here.*

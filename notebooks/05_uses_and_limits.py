@@ -499,13 +499,13 @@ print(f"estimate (k = 5000) - ELBO = {estimates[5000] - elbo:.1f} nats: the aver
 #
 # Four exercises: an anomaly detector to beat, the importance-weighted bound in code, an anomaly
 # experiment you run and read, and a derivation. This section runs on its own: its first cell
-# loads everything the exercises use, so after a restart you can run it from here (the grader
-# runs only this section). Write each answer where the `...` stands; the cell under it checks your
-# answer on the spot and prints one line: right, not done yet, or a hint at what is off. The
-# checker compares your answer with a reference computed inside `vaebook.exercises`, so any
-# correct way of writing it passes, and it refuses a function that merely calls vaebook's own
-# implementation. Written answers go in the cells that say *Your answer here*; your teacher grades
-# them with the answer key. Points are in brackets.
+# loads everything the exercises use, so after a restart you can run it from here (the grader runs
+# only this section). Write each answer where the `...` stands; the cell under it checks your
+# answer on the spot and prints one line: right, not done yet, or not right yet, with a hint where
+# it recognises a typical mistake. The checker compares your answer with a reference computed
+# inside `vaebook.exercises`, so any correct way of writing it passes, and it refuses a function
+# that merely calls vaebook's own implementation. Written answers go in the cells that say *Your
+# answer here*; your teacher grades them with the answer key. Points are in brackets.
 
 # %% deletable=false editable=false nbgrader={"cell_type": "code", "checksum": "c72645376ba89c903fc774536f161dbe", "grade": false, "grade_id": "setup", "locked": true, "schema_version": 3, "solution": false, "task": false}
 import numpy as np

@@ -441,26 +441,28 @@ print(f"true label minus the bound: {np.mean(true_label[right] - bound_cvae[righ
 # Four exercises: the conditional ELBO on paper, your own MLP networks conditioned on the label
 # and trained in this notebook's `ConditionalVAE`, and Bayes' rule turned into a classifier. This
 # section runs on its own: its first cell loads everything the exercises use, so after a restart
-# you can run it from here (the grader runs only this section). Write each answer where the `...` stands; the cell under it checks your answer on the
-# spot and prints one line: right, not done yet, or a hint at what is off. The checker compares
+# you can run it from here (the grader runs only this section). Write each answer where the `...`
+# stands; the cell under it checks your answer on the spot and prints one line: right, not done
+# yet, or not right yet, with a hint where it recognises a typical mistake. The checker compares
 # your answer with a reference computed inside `vaebook.exercises`, so any correct way of writing
 # it passes, and it refuses code that merely calls vaebook's own implementation. Written answers
 # go in the cells that say *Your answer here*; your teacher grades them with the answer key.
 # Points are in brackets.
 
-# %% deletable=false editable=false nbgrader={"cell_type": "code", "checksum": "36d4e80b7c86a32ea7c3b730c0ea9da7", "grade": false, "grade_id": "setup", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# %% deletable=false editable=false nbgrader={"cell_type": "code", "checksum": "1c1426849572ccff279478768cfbc25f", "grade": false, "grade_id": "setup", "locked": true, "schema_version": 3, "solution": false, "task": false}
 import numpy as np
 
 from vaebook import exercises, pretrained
 from vaebook.conditional import log_likelihood_under_every_label
-from vaebook.data import load_mnist
+from vaebook.data import binarize, load_mnist
 
 import keras
 from keras import layers
 
 data = load_mnist()
 cvae = pretrained.model_for("cvae", data)  # the conditional VAE of this notebook, trained
-x100, y100 = data.x_test[:100], data.y_test[:100]
+x100 = binarize(data.x_test, seed=1)[:100]  # the first 100 test digits, binarized once (seed 1) as in section 6
+y100 = data.y_test[:100]
 
 # %% [markdown]
 # **Exercise 1 (derivation) [3 points].** Derive the bound of section 1 for a conditional VAE
@@ -475,19 +477,19 @@ x100, y100 = data.x_test[:100], data.y_test[:100]
 # *Your answer here.*
 
 # %% [markdown]
-# **Exercise 2 (conditioning a model you wrote) [5 points].** Condition the MLP VAE of notebook 03
-# on the digit. Write `build_conditional_mlp_encoder(latent_dim, num_classes, hidden)`: inputs
-# `[image, label]` in that order (the label one-hot, shape `(num_classes,)`), the flattened image
-# joined to the label (`layers.Concatenate`), one `Dense(hidden)` layer with a ReLU, and the two
-# heads of `latent_dim` units; and `build_conditional_mlp_decoder(latent_dim, num_classes, hidden)`:
-# inputs `[z, label]`, $z$ joined to the label, one `Dense(hidden)` layer with a ReLU, a `Dense(784)`
-# layer of logits, reshaped to $28 \times 28 \times 1$. The page's `ConditionalVAE` hands each network
-# its inputs in exactly that order. The checker builds a `ConditionalVAE` (the package's copy of
-# the page's class) with your networks, checks that both use the label, compares the loss on
-# fixed weights, inputs and noise with the reference, and trains it briefly on labelled digits.
-# Then try your networks yourself: `ConditionalVAE(build_conditional_mlp_encoder(2),
-# build_conditional_mlp_decoder(2), seed=0)`, compiled and fitted on `(data.x_train,
-# data.y_train)` as the notebook's model is.
+# **Exercise 2 (conditioning a model you wrote) [5 points].** Condition the MLP VAE of notebook 03's
+# Exercise 1 (`build_mlp_encoder`, `build_mlp_decoder`) on the digit. Write
+# `build_conditional_mlp_encoder(latent_dim, num_classes, hidden)`: inputs `[image, label]` in that
+# order (the label one-hot, shape `(num_classes,)`), the flattened image joined to the label
+# (`layers.Concatenate`), one `Dense(hidden)` layer with a ReLU, and the two heads of `latent_dim`
+# units; and `build_conditional_mlp_decoder(latent_dim, num_classes, hidden)`: inputs `[z, label]`,
+# $z$ joined to the label, one `Dense(hidden)` layer with a ReLU, a `Dense(784)` layer of logits,
+# reshaped to $28 \times 28 \times 1$. The page's `ConditionalVAE` hands each network its inputs in
+# exactly that order. The checker builds a `ConditionalVAE` (the package's copy of the page's class)
+# with your networks, checks that both use the label, compares the loss on fixed weights, inputs and
+# noise with the reference, and trains it briefly on labelled digits. Then try your networks
+# yourself: `ConditionalVAE(build_conditional_mlp_encoder(2), build_conditional_mlp_decoder(2),
+# seed=0)`, compiled and fitted on `(data.x_train, data.y_train)` as the notebook's model is.
 
 # %% deletable=false nbgrader={"cell_type": "code", "checksum": "26eb90f651ea6fddeb5d32b9746b3906", "grade": false, "grade_id": "ex2_answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def build_conditional_mlp_encoder(latent_dim=2, num_classes=10, hidden=256):
@@ -525,10 +527,13 @@ exercises.check_label_posterior(label_posterior)
 
 # %% [markdown]
 # **Exercise 4 (a number) [2 points].** How sure is the trained model of the digits it reads?
-# Score the first 100 test digits, `x100`, under every label with
-# `log_likelihood_under_every_label(cvae, x100, k=5)` (as section 6 does, a few seconds), turn the
-# scores into $p(y|x)$ with your `label_posterior` and a uniform prior, and give the average, over
-# the 100 digits, of the probability of the true label `y100`. Within 0.005 counts as right.
+# As section 6 does, score **binarized** digits: on grey levels the Bernoulli formula is no
+# normalized density, so its scores are no log-likelihoods. `x100` holds the first 100 test
+# digits binarized once, each pixel drawn from Bernoulli(grey level) with seed 1, exactly the
+# first 100 of section 6's `x_bin`. Score them under every label with
+# `log_likelihood_under_every_label(cvae, x100, k=5)` (a few seconds), turn the scores into
+# $p(y|x)$ with your `label_posterior` and a uniform prior, and give the average, over the 100
+# digits, of the probability of the true label `y100`. Within 0.005 counts as right.
 
 # %% deletable=false nbgrader={"cell_type": "code", "checksum": "4ed2bd5efb1cf15c539efd5decea42f5", "grade": false, "grade_id": "ex4_answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
 true_label_answer = (

@@ -2,6 +2,8 @@
 the typical wrong answers get their hints, an answer that calls vaebook's own implementation is refused,
 and ``require`` (the grader's test) fails with the checker's line."""
 
+import re
+
 import jupytext
 import keras
 import numpy as np
@@ -14,6 +16,7 @@ from vaebook import exercises, pretrained
 from vaebook.anomaly import roc_auc
 from vaebook.codes import encode
 from vaebook.conditional import log_likelihood_under_every_label
+from vaebook.data import binarize
 from vaebook.latent import prior_radius
 from vaebook.model import VAE
 
@@ -44,6 +47,35 @@ def one_line(capsys, result):
     return out
 
 
+def solution_fragments() -> set:
+    """The code of the key's answers, in pieces no hint may contain: every call (``np.quantile(``, ``encode(``,
+    ``roc_auc(``, ``label_posterior(``), every method call (``.var(``, ``.reshape(``) and every axis argument
+    (``axis=0``) in the key's solution regions; calls of a one- or two-letter name (``f(z)``) are mathematics too."""
+    fragments = set()
+    for path in sorted(KEY.glob("[0-9][0-9]_*.py")):
+        for region in re.findall(r"### BEGIN SOLUTION\n(.*?)\n\s*### END SOLUTION", path.read_text(), re.S):
+            fragments |= set(re.findall(r"[A-Za-z_][\w.]*\(", region))
+            fragments |= set(re.findall(r"\.\w+\(", region))
+            fragments |= set(re.findall(r"axis=-?\d", region))
+    return {f for f in fragments if not re.fullmatch(r"\.?\w{1,2}\(", f)}
+
+
+# A hint names the mistake it recognises, never the code or computation of the answer; a wrong number is never
+# called too high or too low, and the tolerance is not repeated to a wrong answer.
+LEAKS = solution_fragments() | {"too high", "too low", "tolerance"}
+
+
+def leaks(message) -> list:
+    return sorted(fragment for fragment in LEAKS if fragment in message)
+
+
+def test_the_leak_detector_knows_the_keys_code_and_catches_a_planted_leak():
+    assert {"encode(", ".var(", "roc_auc(", "label_posterior(", ".reshape(", "np.quantile(", "axis=0"} <= LEAKS
+    planted = "not right yet: 0.3 is too low; score each image by x.reshape(len(x), -1).sum(axis=1) and pass it to roc_auc"
+    assert {"too low", ".reshape(", ".sum(", "axis=1"} <= set(leaks(planted))
+    assert leaks("not right yet: that is the AUC of minus the ink: your score runs the wrong way.") == []
+
+
 def sigmoid(l):
     return 1 / (1 + np.exp(-l))
 
@@ -58,13 +90,13 @@ CODE = {
         (lambda codes, radius: np.mean(np.sum(codes**2, axis=1) <= radius), "squared distance"),
         (lambda codes, radius: np.mean(np.all(np.abs(codes) <= radius, axis=1)), "each coordinate on its own"),
         (lambda codes, radius: np.sum(np.linalg.norm(codes, axis=1) <= radius), "that is a count"),
-        (lambda codes, radius: np.linalg.norm(codes, axis=1) <= radius, "average them"),
+        (lambda codes, radius: np.linalg.norm(codes, axis=1) <= radius, "one value per code"),
         (lambda codes, radius: np.mean(np.linalg.norm(codes, axis=1) > radius), "share outside"),
     ]),
     "reparameterize": (exercises.check_reparameterize, [
         (lambda m, lv, eps: m + np.exp(lv) * eps, "scaled by the variance"),
         (lambda m, lv, eps: m + lv * eps, "scaled by log_var itself"),
-        (lambda m, lv, eps: m - np.exp(0.5 * lv) * eps, "with a plus"),
+        (lambda m, lv, eps: m - np.exp(0.5 * lv) * eps, "a sign error"),
         (lambda m, lv, eps: np.exp(0.5 * lv) * eps, "the mean is missing"),
         (lambda m, lv, eps: m + np.exp(0.5 * lv) * np.random.default_rng(1).normal(size=m.shape), "use the eps you are given"),
     ]),
@@ -73,24 +105,24 @@ CODE = {
         (lambda mq, lq, mp, lp: 0.5 * np.sum(lq - lp + (np.exp(lp) + (mq - mp) ** 2) / np.exp(lq) - 1, axis=-1), "that is KL(p || q)"),
         (lambda mq, lq, mp, lp: np.sum(lp - lq + (np.exp(lq) + (mq - mp) ** 2) / np.exp(lp) - 1, axis=-1), "the factor 1/2 is missing"),
         (lambda mq, lq, mp, lp: 0.5 * np.mean(lp - lq + (np.exp(lq) + (mq - mp) ** 2) / np.exp(lp) - 1, axis=-1), "a mean over the latent"),
-        (lambda mq, lq, mp, lp: 0.5 * np.sum(lp - lq + np.exp(lq - lp) + (mq - mp) ** 2 - 1, axis=-1), "divide the squared gap"),
+        (lambda mq, lq, mp, lp: 0.5 * np.sum(lp - lq + np.exp(lq - lp) + (mq - mp) ** 2 - 1, axis=-1), "the mean term"),
         (lambda mq, lq, mp, lp: 0.5 * np.sum(np.exp(lq - lp) + (mq - mp) ** 2 / np.exp(lp) - 1, axis=-1), "the log term"),
-        (lambda mq, lq, mp, lp: 0.5 * np.sum(lp - lq + (np.exp(lq) + (mq - mp) ** 2) / np.exp(lp), axis=-1), "the constant -1"),
+        (lambda mq, lq, mp, lp: 0.5 * np.sum(lp - lq + (np.exp(lq) + (mq - mp) ** 2) / np.exp(lp), axis=-1), "a constant term is missing"),
         (lambda mq, lq, mp, lp: 0.5 * (lp - lq + (np.exp(lq) + (mq - mp) ** 2) / np.exp(lp) - 1), "one value per latent dimension"),
-        (lambda mq, lq, mp, lp: 0.5 * np.sum(lp - lq + (np.exp(lq) + (mq - mp) ** 2) / np.exp(lp) - 1), "sum over the latent axis only"),
+        (lambda mq, lq, mp, lp: 0.5 * np.sum(lp - lq + (np.exp(lq) + (mq - mp) ** 2) / np.exp(lp) - 1), "combines the rows too"),
     ]),
     "score_function_gradient": (exercises.check_score_function_gradient, [
-        (lambda f, mu, s, eps: np.mean(f(mu + s * eps) * (s * eps) / s), "you divided by sigma, not sigma^2"),
+        (lambda f, mu, s, eps: np.mean(f(mu + s * eps) * (s * eps) / s), "you divided by sigma, not by the variance"),
         (lambda f, mu, s, eps: np.mean(f(mu + s * eps) * (mu - (mu + s * eps)) / s**2), "flipped sign"),
-        (lambda f, mu, s, eps: f(mu + s * eps) * eps / s, "average them"),
+        (lambda f, mu, s, eps: f(mu + s * eps) * eps / s, "one estimate per draw"),
         (lambda f, mu, s, eps: np.sum(f(mu + s * eps) * eps / s), "a sum over the draws where a mean belongs"),
-        (lambda f, mu, s, eps: np.mean(f(mu + s * eps) * (s * eps)), "needs its division by sigma^2"),
+        (lambda f, mu, s, eps: np.mean(f(mu + s * eps) * (s * eps)), "not divided by the variance"),
         # A baseline computed from all the draws, the one it multiplies included: biased by 1 - 1/n.
         (lambda f, mu, s, eps: np.mean((f(mu + s * eps) - np.mean(f(mu + s * eps))) * eps / s), "biased by a factor 1 - 1/n"),
     ]),
     "log_prior_density": (exercises.check_log_prior_density, [
-        (lambda z: -0.5 * np.sum(z**2, axis=1), "-d/2 log(2 pi) is missing"),
-        (lambda z: -0.5 * np.sum(z**2, axis=1) - 0.5 * np.log(2 * np.pi), "for each dimension"),
+        (lambda z: -0.5 * np.sum(z**2, axis=1), "the normalizing constant is missing"),
+        (lambda z: -0.5 * np.sum(z**2, axis=1) - 0.5 * np.log(2 * np.pi), "each dimension brings its own"),
         (lambda z: np.exp(-0.5 * np.sum(z**2 + np.log(2 * np.pi), axis=1)), "that is the density"),
         (lambda z: -np.sum(z**2 + np.log(2 * np.pi), axis=1), "the factor 1/2 is missing"),
         (lambda z: -0.5 * (z**2 + np.log(2 * np.pi)), "one value per code"),
@@ -101,20 +133,20 @@ CODE = {
         (lambda a, b, s: KEY_ANSWERS["slerp"](a, b, s).T, "one code per row"),
         (lambda a, b, s: KEY_ANSWERS["slerp"](a, b, s + 1)[:-1], "include both ends"),
         (lambda a, b, s: (lambda o, t: (np.sin((1 - t) * o) * a + np.sin(t * o) * b) / np.sin(o))(
-            np.arccos(a @ b), np.linspace(0, 1, s)[:, None]), "divide the dot product by both codes' lengths"),
+            np.arccos(a @ b), np.linspace(0, 1, s)[:, None]), "check your cosine of Omega"),
     ]),
     "importance_weighted_bound": (exercises.check_importance_weighted_bound, [
         (lambda lw: lw.mean(axis=0), "single-sample ELBOs"),
         (lambda lw: logsumexp_naive(lw) - np.log(len(lw)), "not finite for log weights near -1200"),
         (lambda lw: scipy.special.logsumexp(lw, axis=0), "off by log(k)"),
-        (lambda lw: scipy.special.logsumexp(lw, axis=1) - np.log(lw.shape[1]), "reduce over axis 0"),
+        (lambda lw: scipy.special.logsumexp(lw, axis=1) - np.log(lw.shape[1]), "reduces over the images instead"),
     ]),
     "label_posterior": (exercises.check_label_posterior, [
         (lambda ll, lp: scipy.special.softmax(ll, axis=1), "the prior is missing"),
         (lambda ll, lp: scipy.special.log_softmax(ll + lp, axis=1), "those are log-probabilities"),
-        (lambda ll, lp: scipy.special.softmax(ll + lp, axis=0), "normalize over the labels"),
-        (lambda ll, lp: scipy.special.softmax(ll - lp, axis=1), "the prior enters with a plus"),
-        (lambda ll, lp: np.exp(ll + lp) / np.exp(ll + lp).sum(axis=1, keepdims=True), "subtract each row's largest score"),
+        (lambda ll, lp: scipy.special.softmax(ll + lp, axis=0), "each row, one image, must sum to 1"),
+        (lambda ll, lp: scipy.special.softmax(ll - lp, axis=1), "the prior enters with the wrong sign"),
+        (lambda ll, lp: np.exp(ll + lp) / np.exp(ll + lp).sum(axis=1, keepdims=True), "0 / 0 is NaN"),
         (lambda ll, lp: np.argmax(ll + lp, axis=1), "not the most likely label"),
     ]),
 }
@@ -162,6 +194,19 @@ def test_a_typical_mistake_gets_its_hint(name, wrong, hint, capsys):
     result = CODE[name][0](wrong)
     one_line(capsys, result)
     assert result.status == "wrong" and hint in result.message, result.message
+    assert leaks(result.message) == [], result.message
+
+
+@pytest.mark.parametrize("name", CODE)
+def test_an_unknown_wrong_answer_gets_a_pointer_not_the_solution(name, capsys):
+    """An answer off by a factor no typical mistake explains gets the checker's generic hint: what to reread."""
+    def off(*args):
+        return 1.37 * np.asarray(KEY_ANSWERS[name](*args)) + 0.01
+
+    result = CODE[name][0](off)
+    one_line(capsys, result)
+    assert result.status == "wrong" and "not right yet" in result.message, result.message
+    assert leaks(result.message) == [], result.message
 
 
 def test_the_score_function_checker_accepts_every_unbiased_estimate(capsys):
@@ -251,16 +296,17 @@ def mlp_decoder(latent_dim=2, hidden=256, activation=None, shape=(28, 28, 1)):
 
 
 @pytest.mark.parametrize("encoder, decoder, hint", [
-    (mlp_encoder, lambda d, h: mlp_decoder(d, h, activation="sigmoid"), "no sigmoid"),
+    (mlp_encoder, lambda d, h: mlp_decoder(d, h, activation="sigmoid"), "where the loss expects logits"),
     (lambda d, h: mlp_encoder(d, h, head_activation="relu"), mlp_decoder, "log-variance head"),
     (lambda d, h: mlp_encoder(d, h, layers_=2), mlp_decoder, "one hidden Dense(hidden) layer"),
-    (mlp_encoder, lambda d, h: mlp_decoder(d, h, shape=(784,)), "Reshape the 784 logits"),
+    (mlp_encoder, lambda d, h: mlp_decoder(d, h, shape=(784,)), "the image's shape"),
     (mlp_encoder, lambda d, h: vaebook.architectures.build_mlp_decoder(d, hidden=(h,)), "not accepted"),
 ])
 def test_the_mlp_networks_checker_names_what_is_off(encoder, decoder, hint, capsys):
     result = exercises.check_mlp_networks(encoder, decoder)
     one_line(capsys, result)
     assert not result and hint in result.message, result.message
+    assert leaks(result.message) == [], result.message
 
 
 def free_bits_variant(kl_term, weight="right"):
@@ -280,9 +326,9 @@ def free_bits_variant(kl_term, weight="right"):
 FREE_BITS_MISTAKES = [
     (free_bits_variant(lambda kl, fb: ops.sum(ops.mean(kl, axis=0))), "without free bits"),
     (free_bits_variant(lambda kl, fb: ops.mean(ops.sum(ops.maximum(kl, fb), axis=1))), "clamped each image's KL"),
-    (free_bits_variant(lambda kl, fb: ops.sum(ops.minimum(ops.mean(kl, axis=0), fb))), "max, not min"),
+    (free_bits_variant(lambda kl, fb: ops.sum(ops.minimum(ops.mean(kl, axis=0), fb))), "a min where the formula has a max"),
     (free_bits_variant(lambda kl, fb: ops.mean(ops.maximum(ops.mean(kl, axis=0), fb))), "a mean over the latent dimensions"),
-    (free_bits_variant(lambda kl, fb: ops.sum(ops.maximum(ops.mean(kl, axis=0), fb)), weight="beta"), "by self.kl_weight"),
+    (free_bits_variant(lambda kl, fb: ops.sum(ops.maximum(ops.mean(kl, axis=0), fb)), weight="beta"), "in training the KL term has the wrong weight"),
     (free_bits_variant(lambda kl, fb: ops.sum(ops.maximum(ops.mean(kl, axis=0), fb)), weight="none"), "needs its weight"),
 ]
 
@@ -292,6 +338,7 @@ def test_the_free_bits_checker_names_each_typical_mistake(variant, hint, capsys)
     result = exercises.check_free_bits_vae(variant)
     one_line(capsys, result)
     assert result.status == "wrong" and hint in result.message, result.message
+    assert leaks(result.message) == [], result.message
 
 
 def test_the_free_bits_checker_passes_the_key_trains_it_and_knows_a_stub(capsys):
@@ -357,6 +404,7 @@ def test_the_conditional_checker_passes_the_key_and_names_what_is_off(capsys):
     assert not swapped and "[image, label] in that order" in swapped.message
     blind = exercises.check_conditional_mlp(lambda d, k, h: conditional_encoder(d, k, h, use_label=False), conditional_decoder)
     assert not blind and "joining the label to the flattened image" in blind.message
+    assert leaks(swapped.message) == leaks(blind.message) == []
     lazy = exercises.check_conditional_mlp(lambda d, k, h: vaebook.conditional.build_conditional_encoder(d, k), conditional_decoder)
     assert lazy.status == "not accepted"
 
@@ -372,8 +420,8 @@ def test_the_mlp_checker_passes_the_key(capsys):
 
 @pytest.fixture(scope="module")
 def numbers(mnist):
-    """name -> (checker with the notebook's objects bound, the reference answer, [(wrong answer, hint words), ...]),
-    the references computed here from vaebook's functions, independently of the checkers."""
+    """name -> (checker with the notebook's objects bound, the reference answer, its tolerance, [(wrong answer, hint
+    words), ...]), the references computed here from vaebook's functions, independently of the checkers."""
     x = mnist.x_test
     vae = pretrained.load("mlp_beta1")
     distances = np.linalg.norm(encode(vae, x)[0].astype(np.float64), axis=1)
@@ -387,19 +435,19 @@ def numbers(mnist):
     mean, log_var = encode(no_sevens, x)
     rate = roc_auc(is_seven, 0.5 * np.sum(mean**2 + np.exp(log_var) - 1 - log_var, axis=1))
     cvae = pretrained.load("cvae")
-    x20, y20 = x[:20], mnist.y_test[:20]
+    x20, y20 = binarize(x, seed=1)[:20], mnist.y_test[:20]  # binarized once, seed 1, as notebook 06's section 6
     posterior = scipy.special.softmax(log_likelihood_under_every_label(cvae, x20, k=5), axis=1)
     true_p = float(posterior[np.arange(20), y20].mean())
     return {
-        "share_within_one": (lambda a: exercises.check_vae_share_within_one(a, vae, x), share,
+        "share_within_one": (lambda a: exercises.check_vae_share_within_one(a, vae, x), share, 0.001,
                              [(1 - share, "share outside"), (100 * share, "percentage"), (1 - np.exp(-0.5), "prior's share")]),
-        "radius_95": (lambda a: exercises.check_vae_radius_95(a, vae, x), radius,
+        "radius_95": (lambda a: exercises.check_vae_radius_95(a, vae, x), radius, 0.01,
                       [(radius**2, "squared radius"), (prior_radius(0.95, 2), "prior's 95% radius"), (1.96, "one coordinate")]),
-        "active_units": (lambda a: exercises.check_active_units(a, model_50d, binary_x), active,
+        "active_units": (lambda a: exercises.check_active_units(a, model_50d, binary_x), active, 0.5,
                          [(50 - active, "inactive dimensions")]),
-        "ink_auc": (lambda a: exercises.check_ink_auc(a, x, mnist.y_test), ink, [(1 - ink, "minus the ink")]),
-        "rate_auc": (lambda a: exercises.check_rate_auc(a, no_sevens, x, mnist.y_test), rate, [(1 - rate, "smallest rate first")]),
-        "true_label": (lambda a: exercises.check_true_label_probability(a, cvae, x20, y20), true_p,
+        "ink_auc": (lambda a: exercises.check_ink_auc(a, x, mnist.y_test), ink, 0.005, [(1 - ink, "minus the ink")]),
+        "rate_auc": (lambda a: exercises.check_rate_auc(a, no_sevens, x, mnist.y_test), rate, 0.005, [(1 - rate, "smallest rate first")]),
+        "true_label": (lambda a: exercises.check_true_label_probability(a, cvae, x20, y20), true_p, 0.005,
                        [(float(np.mean(posterior.argmax(axis=1) == y20)), "an accuracy"),
                         (float(np.log(posterior[np.arange(20), y20]).mean()), "log-probability")]),
     }
@@ -410,20 +458,36 @@ NUMBERS = ["share_within_one", "radius_95", "active_units", "ink_auc", "rate_auc
 
 @pytest.mark.parametrize("name", NUMBERS)
 def test_a_number_is_right_within_its_tolerance_and_a_stub_is_not_done(name, numbers, capsys):
-    check, reference, mistakes = numbers[name]
+    check, reference, tol, mistakes = numbers[name]
     result = check(reference)
     one_line(capsys, result)
     assert result and "right" in result.message
     assert check(np.float32(reference)), "a NumPy scalar is a number too"
+    assert check(reference + 0.9 * tol) and check(reference - 0.9 * tol)
     assert check(...).status == "not done" and "not done yet" in check(...).message
     assert check("0.5").status == "wrong" and "one number" in check("0.5").message
-    far = check(reference + 1000)
-    assert far.status == "wrong" and "too high" in far.message
     for wrong, hint in mistakes:
         if abs(wrong - reference) < 0.02:  # a mistake that happens to land near the answer here
             continue
         result = check(wrong)
         assert result.status == "wrong" and hint in result.message, (wrong, result.message)
+        assert leaks(result.message) == [], result.message
+
+
+@pytest.mark.parametrize("name", NUMBERS)
+def test_a_wrong_number_is_told_neither_its_direction_nor_the_solution(name, numbers, capsys):
+    """Above and below the reference, near it and far off, a wrong number that is no typical mistake gets the same line
+    (but for the number itself): nothing to bisect on, and no code or computation of the answer."""
+    check, reference, tol, _ = numbers[name]
+    generic = []
+    for k in (3, 5, 9, 1000 / tol):
+        for wrong in (reference + k * tol, reference - k * tol):
+            result = check(wrong)
+            one_line(capsys, result)
+            assert result.status == "wrong" and leaks(result.message) == [], result.message
+            if "is not the reference" in result.message:  # not one of the typical mistakes the checker names
+                generic.append(result.message.replace(f"{wrong:.4g}", "X"))
+    assert len(generic) >= 4 and len(set(generic)) == 1, generic
 
 
 def test_the_ppca_kl_is_checked_against_the_fit_the_exercise_names(mnist):
@@ -444,7 +508,7 @@ def test_a_number_stub_costs_nothing(mnist):
             raise AssertionError("a stub must not make the checker compute its reference")
 
     assert exercises.check_vae_radius_95(..., Untouchable(), mnist.x_test).status == "not done"
-    assert exercises.check_true_label_probability(..., Untouchable(), mnist.x_test[:5], mnist.y_test[:5]).status == "not done"
+    assert exercises.check_true_label_probability(..., Untouchable(), binarize(mnist.x_test[:5]), mnist.y_test[:5]).status == "not done"
     assert exercises.check_mean_kl_to_prior(..., mnist.x_test).status == "not done"
 
 
@@ -453,6 +517,9 @@ def test_the_number_checkers_reject_wrong_notebook_objects(mnist):
         exercises.check_vae_radius_95(1.0, "vae", mnist.x_test)
     with pytest.raises(ValueError, match="data.x_test and data.y_test"):
         exercises.check_ink_auc(0.5, mnist.x_test, mnist.y_test[:10])
+    cvae = pretrained.load("cvae")
+    with pytest.raises(ValueError, match="binarized"):  # notebook 06's exercise 4 scores binarized digits, as its section 6
+        exercises.check_true_label_probability(0.5, cvae, mnist.x_test[:5], mnist.y_test[:5])
 
 
 # --- the grader's test ---------------------------------------------------------------------------------
