@@ -18,9 +18,10 @@
 # ## Exercises
 #
 # Four exercises on what the size of the latent space changes, from a warm-up to a written one.
-# Besides the 2-d model of this notebook they use the series' 50-d model, `model_50d` (notebook 05
-# evaluates its log-likelihood): an MLP VAE with 50 latent dimensions, trained on binarized
-# digits. This section runs on its own: its first cell loads everything the exercises use, so
+# Besides the 2-d model of this notebook they use the series' 50-d model, `model_50d`: an MLP VAE
+# with 50 latent dimensions, trained on binarized digits (in every batch, each pixel of each
+# training image drawn afresh as black or white, on with its grey level as probability; notebook
+# 05 says why, and evaluates the model's log-likelihood). This section runs on its own: its first cell loads everything the exercises use, so
 # after a restart you can run it from here (the grader runs only this section). Write each answer
 # where the `...` stands; the cell under it checks your answer on the spot and prints one line:
 # right, not done yet, or not right yet, with a hint where it recognises a typical mistake. The

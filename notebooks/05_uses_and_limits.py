@@ -540,9 +540,9 @@ exercises.check_ink_auc(ink_answer, data.x_test, data.y_test)
 # %% [markdown]
 # **Exercise 2 (code) [3 points].** Write the importance-weighted bound of section 4,
 # `importance_weighted_bound(log_w)`. Its input holds the log weights
-# $\log w_{i,n} = \log p(x_n|z_i) + \log p(z_i) - \log q(z_i|x_n)$ of k samples
-# $z_i \sim q(z|x_n)$ for each of N images, an array of shape (k, N); return
-# $\log \frac{1}{k} \sum_i w_{i,n}$ for each image, shape (N,). Log weights of a 784-pixel image
+# $\log w_{i,n} = \log p(x_n|z_i) + \log p(z_i) - \log q(z_i|x_n)$ of $k$ samples
+# $z_i \sim q(z|x_n)$ for each of $N$ images, an array of shape $(k, N)$; return
+# $\log \frac{1}{k} \sum_i w_{i,n}$ for each image, shape $(N,)$. Log weights of a 784-pixel image
 # can be -1000 or lower, where `np.exp` gives 0: make it work there too.
 
 # %% deletable=false nbgrader={"cell_type": "code", "checksum": "95af6dc0e7d968625dfe8a6b1c6748da", "grade": false, "grade_id": "ex2_answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
