@@ -40,6 +40,20 @@ def offline_markdown(text: str) -> str:
     return REMOTE_IMAGE.sub(lambda m: m.group(1), text)
 
 
+RELATIVE_LINK = re.compile(r"\]\((?!https?:|#|mailto:)([^)\s]+)\)")
+
+
+def repository_links(text: str, slug: str, folder: str = "") -> str:
+    """Relative links to files that are not pages of the site (``key/README.md``, ``TEACHING.md``, ...)
+    go to the file on the code host; links to the notebooks and to the benchmarks page stay."""
+    def link(m):
+        target = m.group(1)
+        if target == "benchmarks.md" or (target.startswith("notebooks/") and target.endswith(".ipynb")):
+            return m.group(0)
+        return f"](https://github.com/{slug}/blob/main/{folder}{target})"
+    return RELATIVE_LINK.sub(link, text)
+
+
 def repo_slug() -> str:
     """owner/name of the repository, from the README's Binder badge (the Colab badges use the same)."""
     found = re.search(r"https://mybinder\.org/v2/gh/([^/\s]+/[^/\s]+)/", (ROOT / "README.md").read_text())
@@ -108,11 +122,12 @@ def stage(src: Path) -> None:
         shutil.rmtree(src)
     (src / "notebooks").mkdir(parents=True)
     readme = offline_markdown((ROOT / "README.md").read_text()).replace("](benchmarks/README.md)", "](benchmarks.md)")
+    readme = repository_links(readme, slug)
     notebooks = sorted((ROOT / "notebooks").glob("[0-9]*.ipynb"))
     toctree = "\n".join(["", "```{toctree}", ":hidden:", ":caption: The series", ""]
                         + [f"notebooks/{p.stem}" for p in notebooks] + ["benchmarks", "```", ""])
     (src / "index.md").write_text(readme + toctree)
-    benchmarks = offline_markdown((ROOT / "benchmarks" / "README.md").read_text())
+    benchmarks = repository_links(offline_markdown((ROOT / "benchmarks" / "README.md").read_text()), slug, "benchmarks/")
     (src / "benchmarks.md").write_text(benchmarks.replace("$", r"\$"))
     pictures = sum(stage_notebook(p, src / "notebooks" / p.name, slug) for p in notebooks)
     print(f"== staged README.md, benchmarks/README.md and {len(notebooks)} notebooks ({pictures} explorers as pictures)")
