@@ -112,3 +112,16 @@ def test_the_recipe_binarizes_dynamically_only_when_the_data_asks(mnist, monkeyp
     assert seen == []
     train(config, dataclasses.replace(small, binarization="dynamic"), verbose=0)
     assert set(seen) == {0, 1, 2}  # 270 training images in batches of 100 (Keras also peeks at the first)
+
+
+def test_epoch_log_prints_one_line_per_epoch_counted_from_1(capsys):
+    """Keras counts epochs from 0; the reader's log counts from 1, with the KL weight of the epoch."""
+    from types import SimpleNamespace
+
+    from vaebook.training import EpochLog
+
+    log = EpochLog()
+    log.set_model(SimpleNamespace(kl_weight=keras.Variable(0.5)))
+    log.on_epoch_end(0, {"reconstruction_loss": 200.04, "kl_loss": 3.26, "val_loss": 205.57})
+    assert capsys.readouterr().out == (
+        "epoch   1: reconstruction  200.0 + KL  3.3 (weight 0.50); validation loss  205.6 nats\n")
