@@ -162,17 +162,16 @@ def main(argv=None):
             scored = model if name.startswith("vaebook") else VAE(model.encoder, model.decoder)
             elbo[name].append(dataset_elbo(scored, data.x_test, samples=5))
     ref, before = "reference (plain Keras, spe=1)", f"before ({BEFORE}: train_step, spe=8)"
-    rows, epoch_speeds = [], {}
-    for name in builders:
-        epoch_speeds[name] = [[round(v) for v in r] for r in speed[name]]
-        speed[name] = np.max(speed[name], axis=1)  # each round's fastest epoch
+    epoch_speeds = {name: [[round(v) for v in r] for r in s] for name, s in speed.items()}
+    speed = {name: np.max(s, axis=1) for name, s in speed.items()}  # each round's fastest epoch
+    rows = []
     for name in builders:
         ratio = float(np.median(speed[name]) / np.median(speed[ref]))
         row = {"variant": name, "images_per_s": float(np.median(speed[name])), "ratio_to_reference": ratio,
                "heldout_elbo": float(np.mean(elbo[name]))}
         if before in speed:
             row["ratio_to_before"] = float(np.median(speed[name]) / np.median(speed[before]))
-            # Round by round (the same seed, minutes apart): how far one round's ratio strays from the median's.
+            # Round by round (the same seed, minutes apart): how far one round's ratio strays from the median.
             per_round = speed[name] / speed[before]
             row["ratio_to_before_by_round"] = f"{per_round.min():.2f} to {per_round.max():.2f}"
         if name == "vaebook (spe=8, default)":
