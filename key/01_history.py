@@ -96,11 +96,10 @@ exercises.require("vae_radius_95")
 # %% [markdown]
 # **Exercise 4 (written) [3 points].** Answer from your own numbers of exercises 2 and 3.
 # (a) Set them next to the prior's, a share $1 - e^{-1/2} \approx 0.39$ within radius 1 and 95%
-# within radius 2.45: is the VAE's code cloud more or less concentrated near the origin than the
-# prior? (b) In two dimensions the prior puts a share $1 - e^{-r^2/2}$ of its samples within
+# within radius 2.45, and say what each comparison shows about the VAE's code cloud. (b) In two dimensions the prior puts a share $1 - e^{-r^2/2}$ of its samples within
 # radius $r$. With $r$ your radius of exercise 3: what share of the prior's samples lands beyond
-# it, where 5% of the VAE's test codes lie? About how many times less often does sampling from
-# the prior reach that outer part of the cloud than the test digits do, and what does that mean
+# it, where 5% of the VAE's test codes lie? How does the rate at which prior samples reach that
+# outer part of the cloud compare with the test digits' (a ratio), and what does that mean
 # for the digits encoded there? (c) A prediction: the same network trained with the KL term
 # weighted four times as much ($\beta = 4$). Would your two numbers move towards the prior's or
 # away from them? Say why in one or two sentences. (You may check your prediction with

@@ -113,9 +113,9 @@ exercises.require("active_units")
 # %% [markdown]
 # **Exercise 4 (written) [4 points].** What does the latent size change? (a) Draw codes from the
 # 50-d prior with `prior_samples(1000, latent_dim=50, seed=0)`: how long are they typically, and
-# how long is the midpoint of the straight line between two of them? Compare `log_prior_density`
-# at the endpoints and at the midpoint with the lengths you found: why is a code of the
-# midpoint's length rare under the prior although its density is higher? And what does `slerp`
+# how long is the midpoint of the straight line between two of them? Which has the higher prior
+# density (`log_prior_density`), an endpoint or the midpoint? How often does the prior produce a
+# code as short as the midpoint? Reconcile the two answers. And what does `slerp`
 # do about it? (b) Name two things the 50-d model gains over the 2-d one and two things it loses,
 # using what you measured (exercise 3 among them).
 
@@ -128,7 +128,7 @@ exercises.require("active_units")
 # prior density is $-\tfrac12\|z\|^2 - \tfrac{d}{2}\log 2\pi$: about $-71$ at the endpoints and $-58$ at a
 # midpoint, about 12.6 nats *higher*. Density is not probability: the probability of a length is
 # the density times the volume of the shell of codes with that length, and that volume grows like
-# $r^{d-1}$. At radius 5 rather than 7 the density is $e^{12} \approx 2 \times 10^5$ times higher, but
+# $r^{d-1}$. At radius 5 rather than 7 the density is $e^{12} \approx 1.6 \times 10^5$ times higher, but
 # the shell has only $(5/7)^{49} \approx 7 \times 10^{-8}$ of the volume, so almost all the prior's
 # mass lies in a thin shell of radius about $\sqrt{d}$ and codes of the midpoint's length are
 # rare. The decoder was trained on codes from that shell, so the middle of a straight line can

@@ -145,7 +145,8 @@ exercises.require("label_posterior")
 # **Exercise 4 (a number) [2 points].** How sure is the trained model of the digits it reads?
 # As section 6 does, score **binarized** digits: on grey levels the Bernoulli formula is no
 # normalized density, so its scores are no log-likelihoods. `x100` holds the first 100 test
-# digits binarized once, each pixel drawn from Bernoulli(grey level) with seed 1, exactly the
+# digits binarized once with seed 1, each pixel drawn as $x_{\text{bin}} \sim \text{Bernoulli}(x)$
+# from its grey level $x$, exactly the
 # first 100 of section 6's `x_bin`. Score them under every label with
 # `log_likelihood_under_every_label(cvae, x100, k=5)` (a few seconds), turn the scores into
 # $p(y|x)$ with your `label_posterior` and a uniform prior, and give the average, over the 100

@@ -120,10 +120,11 @@ data = load_mnist()
 # ### Sampling with the reparameterization trick
 #
 # The encoder's distribution is $q(z|x) = \mathcal{N}(\mu, \operatorname{diag}(\sigma^2))$.
-# Notebook 02 showed how to draw from it so that the gradient reaches $\mu$ and $\sigma$:
-# draw $\varepsilon \sim \mathcal{N}(0, I)$ and set $z = \mu + \sigma \odot \varepsilon$, with
-# $\sigma = \exp(\tfrac12 \log \sigma^2)$ (section 6 of notebook 02; `vaebook.losses.reparameterize`). A Keras
-# layer does this, with its noise drawn from a seeded `keras.random.SeedGenerator`:
+# Notebook 02 showed how to draw from it so that the gradient reaches $\mu$ and $\sigma$: draw
+# $\varepsilon \sim \mathcal{N}(0, I)$ and set $z = \mu + \sigma \odot \varepsilon$, with
+# $\sigma = \exp(\tfrac12 \log \sigma^2)$ (section 6 of notebook 02;
+# `vaebook.losses.reparameterize`). A Keras layer does this, with its noise drawn from a seeded
+# `keras.random.SeedGenerator`:
 
 # %%
 @keras.saving.register_keras_serializable(package="vaebook")
@@ -293,7 +294,7 @@ print(f"log p(x|z) from logits:        {from_logits:.1f}")
 # Each backend takes the gradient its own way (TensorFlow with a `GradientTape`, JAX with
 # `jax.grad`, PyTorch with autograd), which is why the class never names a backend. The
 # reconstruction term lives in its own method, `log_likelihood`, because a VAE with another
-# decoder distribution changes only that (the probabilistic PCA of notebook 02 is such a
+# decoder distribution changes only that (notebook 02's probabilistic PCA is written as such a
 # subclass, `vaebook.linear_gaussian.LinearGaussianVAE`, with Gaussian pixels), and the
 # evaluations of notebook 05 call it too.
 
@@ -530,14 +531,15 @@ for batch_size in (32, 128):
 # %% [markdown]
 # Five seeds per variant tell a more careful story than one run each. On this data, collapse is
 # rare: one run in twenty ended with a dimension switched off, the run with batches of 128 and
-# seed 3, trained again by the benchmark with the settings of the run shown above. One collapse is too few to measure a cure, and the twenty runs show
-# something narrower. The warm-up alone did not prevent it: that run had the warm-up, and the
-# same seed without the warm-up kept both dimensions. No run with batches of 32, four times as
-# many gradient steps an epoch, collapsed, with the warm-up or without it. The recipe keeps
-# both: batches of 32, and the warm-up for what the curves above show in the first epochs,
-# where the run without it started with its code switched off and had to climb back. Between
-# seeds, the runs that kept both dimensions differ by a few nats in held-out
-# ELBO, so a difference of a nat or two between two single runs says little.
+# seed 3, trained again by the benchmark with the settings of the run shown above. One collapse is
+# too few to measure a cure, and the twenty runs show something narrower. The warm-up alone did
+# not prevent it: that run had the warm-up, and the same seed without the warm-up kept both
+# dimensions. No run with batches of 32, four times as many gradient steps an epoch, collapsed,
+# with the warm-up or without it. The recipe keeps both: batches of 32, and the warm-up for what
+# the curves above show in the first epochs, where the run without it started with its code
+# switched off and had to climb back. Between seeds, the runs that kept both dimensions differ by
+# a few nats in held-out ELBO, so a difference of a nat or two between two single runs says
+# little.
 
 # %% [markdown]
 # ## Train it yourself

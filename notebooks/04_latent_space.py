@@ -132,9 +132,10 @@ print(f"grid coordinates: {coords.round(2)}")
 
 # %% [markdown]
 # The rows (and the columns) of this grid sit at evenly spaced quantiles of the prior, so
-# neighbouring rows are the same prior probability apart, and this grid shows the latent space the way sampling from the prior sees it:
-# densely near 0, sparsely in the tails. (An evenly spaced grid over $[-3, 3]$ would spend
-# many of its rows and columns beyond $\pm 2$, where the prior has little mass.)
+# neighbouring rows are the same prior probability apart, and this grid shows the latent space the
+# way sampling from the prior sees it: densely near 0, sparsely in the tails. (An evenly spaced
+# grid over $[-3, 3]$ would spend many of its rows and columns beyond $\pm 2$, where the prior has
+# little mass.)
 #
 # All 225 codes go through the decoder in **one batched call**: `decode(vae, z)` runs the decoder
 # once on the whole (225, 2) array, not once per cell.
@@ -433,9 +434,9 @@ exercises.check_active_units(active_answer, model_50d, binary.x_test)
 # %% [markdown]
 # **Exercise 4 (written) [4 points].** What does the latent size change? (a) Draw codes from the
 # 50-d prior with `prior_samples(1000, latent_dim=50, seed=0)`: how long are they typically, and
-# how long is the midpoint of the straight line between two of them? Compare `log_prior_density`
-# at the endpoints and at the midpoint with the lengths you found: why is a code of the
-# midpoint's length rare under the prior although its density is higher? And what does `slerp`
+# how long is the midpoint of the straight line between two of them? Which has the higher prior
+# density (`log_prior_density`), an endpoint or the midpoint? How often does the prior produce a
+# code as short as the midpoint? Reconcile the two answers. And what does `slerp`
 # do about it? (b) Name two things the 50-d model gains over the 2-d one and two things it loses,
 # using what you measured (exercise 3 among them).
 

@@ -196,9 +196,10 @@ plt.show()
 # model's images are smoother and paler than real digits, though, and a reader has biases of
 # its own on such images; they would be blamed on the model. So measure the reader first, on
 # real test digits, on the same digits blurred (a Gaussian of 1.5 pixels, `blur`) and on the
-# same digits with half their ink. Next to it, the reader of notebook 05 that compares *shapes*
-# (`shape_reader`), whose errors we measure here too: every image, reference and query alike, is smoothed by a Gaussian of one
-# pixel and scaled to length 1, and the five nearest training digits by cosine similarity vote.
+# same digits with half their ink. We measure a second reader next to it, the reader of notebook
+# 05 that compares *shapes* (`shape_reader`): every image, reference and query alike, is
+# smoothed by a Gaussian of one pixel and scaled to length 1, and the five nearest training
+# digits by cosine similarity vote.
 
 # %%
 readers = {"pixels": digit_reader(data.x_train, data.y_train), "shapes": shape_reader(data.x_train, data.y_train)}
@@ -312,11 +313,11 @@ print("standard deviation of the test codes, per dimension: VAE", np.round(vae_m
       " conditional VAE", np.round(cvae_means.std(axis=0), 2))
 
 # %% [markdown]
-# In the conditional VAE's map the digits lie on top of one another, and the code says much
-# less about which digit an image is: that information has moved to the label. Both latent
-# dimensions are still in use (their spread, printed above, is of the order of the prior's 1,
-# not the 0.1 of the dimension that the run with batches of 128 switched off in notebook 03): they now hold style, shared
-# by all digits. A code of the right-hand map means roughly the same kind of stroke
+# In the conditional VAE's map the digits lie on top of one another, and the code says much less
+# about which digit an image is: that information has moved to the label. Both latent dimensions
+# are still in use (their spread, printed above, is of the order of the prior's 1, not the 0.1 of
+# the dimension that the run with batches of 128 switched off in notebook 03): they now hold
+# style, shared by all digits. A code of the right-hand map means roughly the same kind of stroke
 # whichever digit it is decoded as, which is what made section 3 work.
 #
 # ## 5. Exploring: a digit chooser and two sliders
@@ -367,9 +368,9 @@ print(f"highest log p(x|y) at the true label: {np.mean(guess == data.y_test[:n])
 #
 # $$\log p(x) \;\ge\; \mathbb{E}\Big[\log \sum_y \tfrac{1}{10}\, \hat p(x|y)\Big].$$
 #
-# That bounds the same kind of quantity as the main VAE's importance-sampled estimate, $\log p(x)$
-# of a binarized digit under each model (both are lower bounds on average), and uses no label,
-# so the two models can be compared on the same binarized test digits with the same $k$:
+# Like the main VAE's $k = 5$ importance-sampled estimate, it is on average a lower bound on
+# $\log p(x)$ of a binarized digit under its model, and it uses no label, so the two models can
+# be compared on the same binarized test digits with the same $k$:
 
 # %%
 bound_cvae = label_free_bound(log_liks)
@@ -529,7 +530,8 @@ exercises.check_label_posterior(label_posterior)
 # **Exercise 4 (a number) [2 points].** How sure is the trained model of the digits it reads?
 # As section 6 does, score **binarized** digits: on grey levels the Bernoulli formula is no
 # normalized density, so its scores are no log-likelihoods. `x100` holds the first 100 test
-# digits binarized once, each pixel drawn from Bernoulli(grey level) with seed 1, exactly the
+# digits binarized once with seed 1, each pixel drawn as $x_{\text{bin}} \sim \text{Bernoulli}(x)$
+# from its grey level $x$, exactly the
 # first 100 of section 6's `x_bin`. Score them under every label with
 # `log_likelihood_under_every_label(cvae, x100, k=5)` (a few seconds), turn the scores into
 # $p(y|x)$ with your `label_posterior` and a uniform prior, and give the average, over the 100
